@@ -1,0 +1,1 @@
+"""Scenario packs (TOML) shipped with Citizen Score."""
