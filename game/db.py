@@ -94,5 +94,5 @@ def is_unique_violation(error: BaseException) -> bool:
 
 
 def lock_rows(statement: sa.Select[Any]) -> sa.Select[Any]:
-    """``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite ignores it, where BEGIN IMMEDIATE already serialises writers."""
+    """``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite, BEGIN IMMEDIATE already serialises writers."""
     return statement.with_for_update()

@@ -118,7 +118,9 @@ class GameChannel(SQLModel, table=True):
     __tablename__ = "game_channel"
 
     guild_id: int = Field(sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
-    channel_id: int = Field(sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    channel_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
 
 
 class TierRole(SQLModel, table=True):
@@ -298,7 +300,9 @@ class Purchase(SQLModel, table=True):
 
 class FriendRequest(SQLModel, table=True):
     __tablename__ = "friend_request"
-    __table_args__ = (sa.UniqueConstraint("season_id", "from_citizen_id", "to_citizen_id", name="uq_friend_request"),)
+    __table_args__ = (
+        sa.UniqueConstraint("season_id", "from_citizen_id", "to_citizen_id", name="uq_friend_request"),
+    )
 
     id: int | None = _id()
     season_id: int = _fk("season.id", index=False)

@@ -40,7 +40,7 @@ def postgres_reason() -> str | None:
                     ),
                     timeout=3,
                 )
-            except Exception as error:  # any failure to connect means "not reachable here"
+            except (OSError, TimeoutError, asyncpg.PostgresError) as error:
                 return f"{type(error).__name__}: {error}"
             await connection.close()
             return None
@@ -78,7 +78,9 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
         import asyncpg
 
         url = normalise_url(PG_URL)
-        connection = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, database=url.database)
+        connection = await asyncpg.connect(
+            host=url.host, port=url.port or 5432, user=url.username, database=url.database
+        )
         try:
             await connection.execute(sql)
         finally:
