@@ -1,0 +1,1 @@
+"""Benchmarks and the loopback Discord harness they share with the tests."""
