@@ -105,6 +105,10 @@ OPTION_NUMBER = 10
 
 CHANNEL_GUILD_TEXT = 0
 
+# What the recording middleware read from a request, handed to the route handlers.
+BODY = web.RequestKey[Any]("body")
+FILES = web.RequestKey[tuple[str, ...]]("files")
+
 DEFAULT_CHATTER = (
     "Good morning, neighbours. The trains ran on time again.",
     "Anyone up for a game tonight?",
@@ -851,8 +855,8 @@ class LoopbackDiscord:
         if known and needs_bot_token and request.headers.get("Authorization") != f"Bot {self.token}":
             response = _error(401, "401: Unauthorized", code=0)
         else:
-            request["body"] = body
-            request["files"] = files
+            request[BODY] = body
+            request[FILES] = files
             response = await handler(request)
         self._request_waiters.notify(recorded)
         return response
@@ -912,7 +916,7 @@ class LoopbackDiscord:
     async def _put_commands(self, request: web.Request) -> web.Response:
         scope = self._scope(request)
         synced = []
-        for definition in request["body"] or []:
+        for definition in request[BODY] or []:
             command = {
                 "id": str(self.new_id()),
                 "application_id": str(self.application_id),
@@ -939,7 +943,7 @@ class LoopbackDiscord:
             return _error(404, "Unknown interaction", code=10062)
         if pending.callback.done():
             return _error(400, "Interaction has already been acknowledged.", code=40060)
-        callback = request["body"] or {}
+        callback = request[BODY] or {}
         data = callback.get("data") or {}
         kind = int(callback.get("type", 0))
         if kind in (CALLBACK_CHANNEL_MESSAGE, CALLBACK_DEFERRED_CHANNEL_MESSAGE):
@@ -948,7 +952,7 @@ class LoopbackDiscord:
                 pending.channel_id,
                 data.get("content") or "",
                 embeds=data.get("embeds"),
-                attachments=request["files"],
+                attachments=request[FILES],
                 flags=int(data.get("flags") or 0),
                 extra={"application_id": str(self.application_id), "webhook_id": str(self.application_id)},
             )
@@ -987,7 +991,7 @@ class LoopbackDiscord:
         pending = self._webhook_interaction(request)
         if pending is None or pending.original is None:
             return _error(404, "Unknown Message", code=10008)
-        edit = request["body"] or {}
+        edit = request[BODY] or {}
         for key in ("content", "embeds", "components", "flags"):
             if key in edit:
                 pending.original[key] = edit[key]
@@ -1008,13 +1012,13 @@ class LoopbackDiscord:
         pending = self._webhook_interaction(request)
         if pending is None:
             return _error(404, "Unknown Webhook", code=10015)
-        body = request["body"] or {}
+        body = request[BODY] or {}
         message = self._message_payload(
             self.bot_user,
             pending.channel_id,
             body.get("content") or "",
             embeds=body.get("embeds"),
-            attachments=request["files"],
+            attachments=request[FILES],
             flags=int(body.get("flags") or 0),
             extra={"application_id": str(self.application_id), "webhook_id": str(self.application_id)},
         )
@@ -1032,13 +1036,13 @@ class LoopbackDiscord:
             channel = self.guild.channel(int(request.match_info["channel"]))
         except (LookupError, ValueError):
             return _error(404, "Unknown Channel", code=10003)
-        body = request["body"] or {}
+        body = request[BODY] or {}
         message = self._message_payload(
             self.bot_user,
             channel.id,
             body.get("content") or "",
             embeds=body.get("embeds"),
-            attachments=request["files"],
+            attachments=request[FILES],
         )
         self.channel_messages.append(message)
         return _json(message)
