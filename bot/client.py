@@ -75,6 +75,7 @@ class CitizenBot(commands.Bot):
         self.sync_commands = sync_commands
         self.instance_name = settings.instance_name or f"{socket.gethostname()}:{id(self):x}"
         self._on_close: list[Callable[[], Awaitable[None]]] = []
+        self._on_game_state_change: list[Callable[[int], None]] = []
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -85,6 +86,15 @@ class CitizenBot(commands.Bot):
     def on_close(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run ``callback`` when the bot shuts down (flush buffers, stop loops)."""
         self._on_close.append(callback)
+
+    def on_game_state_change(self, callback: Callable[[int], None]) -> None:
+        """Call ``callback(guild_id)`` whenever enrolment, game channels or the season change."""
+        self._on_game_state_change.append(callback)
+
+    def game_state_changed(self, guild_id: int) -> None:
+        """Commands that change who or what is recorded call this, so caches (the recorder's) refresh."""
+        for callback in self._on_game_state_change:
+            callback(guild_id)
 
     async def setup_hook(self) -> None:
         if self.migrate_on_start:
