@@ -73,7 +73,7 @@ def parse_duration(text: str, *, maximum: timedelta = MAXIMUM_DURATION) -> timed
             )
         if unit in seen:
             raise DurationError(
-                f"{text.strip()!r} names the same unit twice: add them up, e.g. 1h30m rather than 1h 30m 1h."
+                f"{text.strip()!r} names the same unit twice: write each unit once, such as {_EXAMPLES}."
             )
         seen.add(unit)
         total += int(part.group(1)) * _SECONDS[unit]

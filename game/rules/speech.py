@@ -57,22 +57,36 @@ __all__ = [
 
 SENTIMENT_RULE_KEY = "sentiment"
 
-# ASCII fast path: one C-level pass lower-cases letters and turns everything else into a space.
-_ASCII_TABLE = bytes(
+# One C-level pass over UTF-8 bytes: ASCII letters lower-cased, every other ASCII byte (space,
+# punctuation, '_', control) turned into a space; bytes of non-ASCII characters left alone.
+_BYTE_TABLE = bytes(
     (byte | 0x20) if chr(byte).isalpha() else byte if chr(byte).isdigit() else 0x20 for byte in range(128)
-) + bytes(128)
-_NOT_WORD = re.compile(r"[\W_]+")
+) + bytes(range(128, 256))
 # Han ideographs and kana: written without spaces, so each character is a word of its own.
-_UNSPACED_SCRIPT = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_UNSPACED_SCRIPT = re.compile(f"[{_UNSPACED}]")
+# Where a word breaks: a run of non-word characters, or either side of an unspaced-script character.
+_WORD_BREAK = re.compile(rf"[\W_]+|(?<=[{_UNSPACED}])|(?=[{_UNSPACED}])")
 
 
 def normalize_text(text: str) -> str:
     """The canonical form matching works on: ``"Tank-Man!"`` -> ``"tank man"`` (see module docstring)."""
     if text.isascii():
-        return b" ".join(text.encode("ascii").translate(_ASCII_TABLE).split()).decode("ascii")
+        return b" ".join(text.encode("ascii").translate(_BYTE_TABLE).split()).decode("ascii")
+    return _normalize_unicode(text)
+
+
+def _normalize_unicode(text: str) -> str:
+    """The general path; for ASCII text it gives what the fast path gives (a test holds it to that)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    folded = _UNSPACED_SCRIPT.sub(r" \1 ", folded)
-    return " ".join(_NOT_WORD.sub(" ", folded).split())
+    words: list[str] = []
+    # ASCII separators go in one pass; only the few words with other characters need a regex.
+    for word in folded.encode("utf-8").translate(_BYTE_TABLE).decode("utf-8").split():
+        if word.isascii() or (word.isalnum() and not _UNSPACED_SCRIPT.search(word)):
+            words.append(word)
+        else:
+            words += _WORD_BREAK.sub(" ", word).split()
+    return " ".join(words)
 
 
 class FindingKind(enum.StrEnum):
@@ -175,9 +189,20 @@ class SpeechMatcher:
         See the module docstring for how several matches combine. An empty list means nothing to
         record. Rewards in the result are not yet gated: pass them through :func:`gate_findings`.
         """
+        return self._judge(text, normalize_text(text), permits)
+
+    def judge_with_digest(
+        self, text: str, *, permits: frozenset[str] = frozenset()
+    ) -> tuple[list[SpeechFinding], str]:
+        """``judge_message`` and ``message_digest`` at once, normalising the text only once (the audit
+        needs both for every message: the digest joins the citizen's recent digests either way)."""
+        normalized = normalize_text(text)
+        return self._judge(text, normalized, permits), _digest(normalized)
+
+    def _judge(self, text: str, normalized: str, permits: frozenset[str]) -> list[SpeechFinding]:
         hits: dict[int, SpeechFinding] | None = None
         if not self._empty:
-            for _end, pattern in self._automaton.iter(f" {normalize_text(text)} "):
+            for _end, pattern in self._automaton.iter(f" {normalized} "):
                 if hits is None:
                     hits = {pattern.order: pattern.finding}
                 elif pattern.order not in hits:
@@ -224,7 +249,11 @@ def message_digest(text: str) -> str:
 
     "Positive energy!" and "positive   ENERGY" have the same digest.
     """
-    return hashlib.blake2b(normalize_text(text).encode("utf-8"), digest_size=8).hexdigest()
+    return _digest(normalize_text(text))
+
+
+def _digest(normalized: str) -> str:
+    return hashlib.blake2b(normalized.encode("utf-8"), digest_size=8).hexdigest()
 
 
 class RewardGate(enum.StrEnum):
