@@ -1,0 +1,380 @@
+"""The friend network as hand-written SVG: nodes coloured by final score, penalty cascades as arrows.
+
+The layout is a small Fruchterman-Reingold spring embedding started from a sunflower spiral in
+citizen-number order, with a fixed number of steps and no randomness, so the same season always
+draws the same picture.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+import numpy as np
+
+from game.report._analysis import Cascade, SeasonFigures
+from game.report._colours import SCALE_STOPS, hex_colour, score_colour
+from game.report._data import ReportData
+
+MAX_NODES = 250
+_LABEL_ALL = 30  # above this many citizens only the most involved are named
+_LABEL_SOME = 12
+_POINTS_LIMIT = 24  # above this many cascades the arrows carry no numbers (the table has them)
+_WIDTH = 960
+_MARGIN = 56
+_TOP = 24
+_MAX_STRETCH = 1.6
+_LEGEND = 70
+_CASCADE = "#b3312c"
+_FRIEND = "#cfc8b8"
+_INK = "#1f2430"
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    x: float
+    y: float
+
+
+def spring_layout(
+    nodes: Sequence[int], edges: Sequence[tuple[int, int]], *, steps: int = 300
+) -> dict[int, _Point]:
+    """Positions in the unit square for ``nodes``; deterministic for the same input."""
+    n = len(nodes)
+    if n == 0:
+        return {}
+    if n == 1:
+        return {nodes[0]: _Point(0.5, 0.5)}
+    index = {node: i for i, node in enumerate(nodes)}
+    golden = math.pi * (3 - math.sqrt(5))
+    i = np.arange(n, dtype=float)
+    radius = np.sqrt((i + 0.5) / n)
+    pos = np.column_stack((radius * np.cos(i * golden), radius * np.sin(i * golden)))
+    adjacency = np.zeros((n, n))
+    for a, b in edges:
+        if a in index and b in index and a != b:
+            adjacency[index[a], index[b]] = adjacency[index[b], index[a]] = 1.0
+    k = math.sqrt(4.0 / n)
+    temperature = 0.25
+    cooling = temperature / (steps + 1)
+    for _ in range(steps):
+        delta = pos[:, None, :] - pos[None, :, :]
+        distance = np.maximum(np.linalg.norm(delta, axis=-1), 1e-3)
+        force = (k * k) / distance**2 - adjacency * distance / k
+        np.fill_diagonal(force, 0.0)
+        displacement = np.einsum("ij,ijk->ik", force, delta)
+        # Gentle gravity keeps loners and separate friend groups from drifting off the page.
+        displacement -= 0.6 * k * pos * np.linalg.norm(pos, axis=1, keepdims=True)
+        length = np.maximum(np.linalg.norm(displacement, axis=1, keepdims=True), 1e-9)
+        pos += displacement / length * np.minimum(length, temperature)
+        temperature -= cooling
+    low, high = pos.min(axis=0), pos.max(axis=0)
+    # Fill the square, but never squash a layout by more than _MAX_STRETCH.
+    extent = np.maximum(high - low, 1e-9)
+    extent = np.maximum(extent, extent.max() / _MAX_STRETCH)
+    unit = (pos - (low + high) / 2) / extent + 0.5
+    return {node: _Point(float(unit[index[node], 0]), float(unit[index[node], 1])) for node in nodes}
+
+
+def _choose_nodes(data: ReportData, figures: SeasonFigures) -> list[int]:
+    numbers = [r.number for r in figures.citizens]
+    if len(numbers) <= MAX_NODES:
+        return sorted(numbers)
+    weight: dict[int, float] = dict.fromkeys(numbers, 0.0)
+    for cascade in figures.cascades:
+        for n in (cascade.source, cascade.target):
+            if n in weight:
+                weight[n] += abs(cascade.points) * 10
+    for friendship in data.friendships:
+        for n in (friendship.citizen_a, friendship.citizen_b):
+            if n in weight:
+                weight[n] += 1
+    ranked = sorted(numbers, key=lambda n: (-weight[n], n))
+    return sorted(ranked[:MAX_NODES])
+
+
+def _fmt(value: float) -> str:
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _arrow(start: _Point, end: _Point, *, r_end: float, bend: float, width: float) -> tuple[str, str, _Point]:
+    """A curved path from ``start`` to the rim of the node at ``end``, its head, and its midpoint."""
+    dx, dy = end.x - start.x, end.y - start.y
+    length = math.hypot(dx, dy) or 1.0
+    ux, uy = dx / length, dy / length
+    control = _Point((start.x + end.x) / 2 - uy * length * bend, (start.y + end.y) / 2 + ux * length * bend)
+    cx, cy = end.x - control.x, end.y - control.y
+    c_len = math.hypot(cx, cy) or 1.0
+    tx, ty = cx / c_len, cy / c_len
+    head = 7 + width * 1.3
+    tip = _Point(end.x - tx * (r_end + 2), end.y - ty * (r_end + 2))
+    base = _Point(tip.x - tx * head, tip.y - ty * head)
+    path = (
+        f"M{_fmt(start.x)} {_fmt(start.y)} Q{_fmt(control.x)} {_fmt(control.y)} {_fmt(base.x)} {_fmt(base.y)}"
+    )
+    half = head * 0.55
+    points = [
+        (tip.x, tip.y),
+        (base.x - ty * half, base.y + tx * half),
+        (base.x + ty * half, base.y - tx * half),
+    ]
+    head_points = " ".join(f"{_fmt(px)},{_fmt(py)}" for px, py in points)
+    mid = _Point(
+        0.25 * start.x + 0.5 * control.x + 0.25 * end.x, 0.25 * start.y + 0.5 * control.y + 0.25 * end.y
+    )
+    return path, head_points, mid
+
+
+def _legend(data: ReportData, top: float) -> list[str]:
+    stops = "".join(f'<stop offset="{t:.2f}" stop-color="{hex_colour(rgb)}"/>' for t, rgb in SCALE_STOPS)
+    x0, bar_w = _MARGIN, 260
+    y = top + 22
+    parts = [
+        f'<defs><linearGradient id="net-scale">{stops}</linearGradient></defs>',
+        f'<text x="{x0}" y="{_fmt(y - 8)}" class="net-legend">final score</text>',
+        f'<rect x="{x0}" y="{_fmt(y)}" width="{bar_w}" height="10" rx="3" fill="url(#net-scale)"/>',
+        f'<text x="{x0}" y="{_fmt(y + 24)}" class="net-legend">{data.score_floor}</text>',
+        (
+            f'<text x="{x0 + bar_w}" y="{_fmt(y + 24)}" class="net-legend" text-anchor="end">'
+            f"{data.score_ceiling}</text>"
+        ),
+    ]
+    lx = x0 + bar_w + 60
+    parts += [
+        (
+            f'<line x1="{lx}" y1="{_fmt(y + 5)}" x2="{lx + 40}" y2="{_fmt(y + 5)}" '
+            f'stroke="{_FRIEND}" stroke-width="2"/>'
+        ),
+        f'<text x="{lx + 50}" y="{_fmt(y + 9)}" class="net-legend">friends</text>',
+    ]
+    ax = lx + 150
+    parts += [
+        (
+            f'<path d="M{ax} {_fmt(y + 5)} L{ax + 30} {_fmt(y + 5)}" stroke="{_CASCADE}" stroke-width="4" '
+            f'stroke-opacity="0.8" fill="none"/>'
+        ),
+        (
+            f'<polygon points="{ax + 42},{_fmt(y + 5)} {ax + 29},{_fmt(y - 2)} {ax + 29},{_fmt(y + 12)}" '
+            f'fill="{_CASCADE}" fill-opacity="0.8"/>'
+        ),
+        (
+            f'<text x="{ax + 52}" y="{_fmt(y + 9)}" class="net-legend">a friend\'s penalty flowed this way '
+            f"(thicker = more points)</text>"
+        ),
+    ]
+    return parts
+
+
+def _components(nodes: Sequence[int], edges: Sequence[tuple[int, int]]) -> list[list[int]]:
+    parent = {n: n for n in nodes}
+
+    def root(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for a, b in edges:
+        if a in parent and b in parent:
+            parent[root(a)] = root(b)
+    groups: dict[int, list[int]] = {}
+    for n in nodes:
+        groups.setdefault(root(n), []).append(n)
+    return sorted((sorted(g) for g in groups.values()), key=lambda g: (-len(g), g[0]))
+
+
+def _shelves(sides: Sequence[float], target: float) -> tuple[list[list[int]], float, float]:
+    rows: list[list[int]] = []
+    width = 0.0
+    for i, side in enumerate(sides):
+        if rows and width + side <= target + 1e-9:
+            rows[-1].append(i)
+            width += side
+        else:
+            rows.append([i])
+            width = side
+    total_w = max((sum(sides[i] for i in row) for row in rows), default=1.0)
+    total_h = sum(max(sides[i] for i in row) for row in rows) or 1.0
+    return rows, total_w, total_h
+
+
+def _best_shelves(
+    sides: Sequence[float], width: float, height: float
+) -> tuple[list[list[int]], float, float]:
+    """Rows of cells (largest first) whose packing fills ``width`` x ``height`` best."""
+    if not sides:
+        return [], 1.0, 1.0
+    best: tuple[float, tuple[list[list[int]], float, float]] | None = None
+    candidates = sorted({sum(sides[: i + 1]) for i in range(len(sides))} | {max(sides)})
+    for target in candidates:
+        packed = _shelves(sides, target)
+        scale = min(width / packed[1], height / packed[2])
+        if best is None or scale > best[0] + 1e-9:
+            best = (scale, packed)
+    assert best is not None
+    return best[1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Placement:
+    at: dict[int, _Point]
+    height: float
+    loner_top: float | None
+
+
+def _place(
+    nodes: Sequence[int], edges: Sequence[tuple[int, int]], *, labelled: bool, height: float
+) -> _Placement:
+    """Lay out each group of friends on its own, pack the groups in rows, loners in a strip below.
+
+    One spring layout over everything would push separate groups to the far corners.
+    """
+    components = _components(nodes, edges)
+    groups = [c for c in components if len(c) > 1]
+    loners = [c[0] for c in components if len(c) == 1]
+    inner_w = _WIDTH - 2 * _MARGIN
+    at: dict[int, _Point] = {}
+
+    # Shelf packing: each group a square cell with side growing as the square root of its size.
+    sides = [math.sqrt(len(g)) + 0.8 for g in groups]
+    groups_h = height - 2 * _TOP if groups else 0.0
+    rows, total_w, total_h = _best_shelves(sides, inner_w, groups_h)
+    scale = min(inner_w / total_w, groups_h / total_h) if groups else 0.0
+    y = float(_TOP)
+    for row in rows:
+        row_w = sum(sides[i] for i in row) * scale
+        row_h = max(sides[i] for i in row) * scale
+        # Names are wide and the page is wider than tall: let a row stretch sideways a little.
+        stretch = min(inner_w / row_w, 1.5)
+        x = _MARGIN + (inner_w - row_w * stretch) / 2
+        for i in row:
+            cell = sides[i] * scale
+            cell_w = cell * stretch
+            pad_x, pad_y = cell_w * 0.05 + 36, cell * 0.04 + 14
+            group = groups[i]
+            group_set = set(group)
+            unit = spring_layout(group, [(a, b) for a, b in edges if a in group_set and b in group_set])
+            top = y + (row_h - cell) / 2
+            for n, p in unit.items():
+                at[n] = _Point(x + pad_x + p.x * (cell_w - 2 * pad_x), top + pad_y + p.y * (cell - 2 * pad_y))
+            x += cell_w
+        y += row_h
+    height = y + _TOP if groups else float(_TOP)
+
+    loner_top: float | None = None
+    if loners:
+        step_x, step_y = (110.0, 64.0) if labelled else (26.0, 26.0)
+        columns = max(1, int(inner_w // step_x))
+        loner_top = height
+        start_y = height + 30
+        for i, n in enumerate(loners):
+            line, col = divmod(i, columns)
+            at[n] = _Point(_MARGIN + step_x / 2 + col * step_x, start_y + line * step_y)
+        height = start_y + (math.ceil(len(loners) / columns) - 1) * step_y + (40 if labelled else 20)
+    return _Placement(at=at, height=height, loner_top=loner_top)
+
+
+def network_svg(data: ReportData, figures: SeasonFigures) -> tuple[str | None, int]:
+    """The network as an ``<svg>`` element (``None`` if nobody is connected), and the citizens shown."""
+    if not data.friendships and not figures.cascades:
+        return None, 0
+    nodes = _choose_nodes(data, figures)
+    shown = set(nodes)
+    pairs = sorted(
+        {
+            (min(f.citizen_a, f.citizen_b), max(f.citizen_a, f.citizen_b))
+            for f in data.friendships
+            if f.citizen_a in shown and f.citizen_b in shown and f.citizen_a != f.citizen_b
+        }
+    )
+    cascades: list[Cascade] = [c for c in figures.cascades if c.source in shown and c.target in shown]
+    layout_edges = [*pairs, *((c.source, c.target) for c in cascades)]
+    results = {r.number: r for r in figures.citizens}
+    count = len(nodes)
+    r = max(5.0, min(15.0, 17.0 - count / 8))
+    involvement: dict[int, int] = {}
+    for c in cascades:
+        involvement[c.source] = involvement.get(c.source, 0) - c.points
+        involvement[c.target] = involvement.get(c.target, 0) - c.points
+    if count <= _LABEL_ALL:
+        named = set(nodes)
+    else:
+        named = set(sorted(involvement, key=lambda n: (-involvement[n], n))[:_LABEL_SOME])
+    placement = _place(
+        nodes, layout_edges, labelled=count <= _LABEL_ALL, height=min(max(360 + 10 * count, 420), 860)
+    )
+    at = placement.at
+    total_h = placement.height + _LEGEND
+
+    parts: list[str] = [
+        (
+            f'<svg viewBox="0 0 {_WIDTH} {_fmt(total_h)}" role="img" '
+            'aria-label="Friend network coloured by final score, with friend-penalty cascades" '
+            'class="network">'
+        ),
+        f'<rect width="{_WIDTH}" height="{_fmt(total_h)}" fill="#fffdf8"/>',
+    ]
+    if placement.loner_top is not None:
+        parts.append(
+            f'<line x1="{_MARGIN}" y1="{_fmt(placement.loner_top)}" x2="{_WIDTH - _MARGIN}" '
+            f'y2="{_fmt(placement.loner_top)}" stroke="#e3ddcf" stroke-dasharray="4 4"/>'
+            f'<text x="{_MARGIN}" y="{_fmt(placement.loner_top + 16)}" class="net-legend">'
+            "without friends</text>"
+        )
+    parts.append('<g class="friendships">')
+    for a, b in pairs:
+        pa, pb = at[a], at[b]
+        parts.append(
+            f'<line x1="{_fmt(pa.x)}" y1="{_fmt(pa.y)}" x2="{_fmt(pb.x)}" y2="{_fmt(pb.y)}" '
+            f'stroke="{_FRIEND}" stroke-width="1.4"/>'
+        )
+    parts.append("</g>")
+
+    heaviest = max((abs(c.points) for c in cascades), default=1) or 1
+    opacity = "0.72" if len(cascades) <= 60 else "0.45"
+    parts.append('<g class="cascades">')
+    # Lightest first, so the heaviest cascades are drawn on top.
+    for cascade in sorted(cascades, key=lambda c: (abs(c.points), c.source, c.target)):
+        width = 1.2 + 6.8 * abs(cascade.points) / heaviest
+        path, head, mid = _arrow(at[cascade.source], at[cascade.target], r_end=r, bend=0.14, width=width)
+        source_name = results[cascade.source].name if cascade.source in results else f"No. {cascade.source}"
+        target_name = results[cascade.target].name if cascade.target in results else f"No. {cascade.target}"
+        tip = escape(f"{target_name} lost {-cascade.points} because of {source_name}")
+        parts.append(
+            f'<g data-points="{cascade.points}"><title>{tip}</title>'
+            f'<path d="{path}" stroke="{_CASCADE}" stroke-width="{_fmt(width)}" stroke-opacity="{opacity}" '
+            f'fill="none" stroke-linecap="round"/>'
+            f'<polygon points="{head}" fill="{_CASCADE}" fill-opacity="0.85"/>'
+        )
+        if len(cascades) <= _POINTS_LIMIT:
+            parts.append(
+                f'<text x="{_fmt(mid.x)}" y="{_fmt(mid.y)}" class="net-points" text-anchor="middle" '
+                f'dominant-baseline="middle">{cascade.points:+d}</text>'.replace(">-", ">−")
+            )
+        parts.append("</g>")
+    parts.append("</g>")
+
+    parts.append('<g class="citizens">')
+    for n in nodes:
+        p = at[n]
+        result = results[n]
+        colour = score_colour(result.final_score, data.score_floor, data.score_ceiling)
+        tip = escape(f"{result.name} (No. {n}): {result.final_score}, {result.tier}")
+        parts.append(
+            f'<g><title>{tip}</title><circle cx="{_fmt(p.x)}" cy="{_fmt(p.y)}" r="{_fmt(r)}" '
+            f'fill="{colour}" stroke="#fffdf8" stroke-width="2"/>'
+        )
+        if n in named:
+            name = result.name if len(result.name) <= 18 else result.name[:17] + "…"
+            parts.append(
+                f'<text x="{_fmt(p.x)}" y="{_fmt(p.y + r + 14)}" class="net-name" text-anchor="middle">'
+                f'{escape(name)} <tspan class="net-score">{result.final_score}</tspan></text>'
+            )
+        parts.append("</g>")
+    parts.append("</g>")
+    parts += _legend(data, placement.height)
+    parts.append("</svg>")
+    return "".join(parts), count
