@@ -1,0 +1,294 @@
+"""Appeals: a citizen contests a penalty in their ledger; the Bureau grants or denies.
+
+Filing queues an ``APPEAL_REQUEST`` outbox row for the moderators' channel. Granting adds a reversing
+entry through :mod:`game.services.ledger` (the original is never edited; the reversal is clamped like
+any change, so ``start + sum(deltas) == score`` still holds). Each entry can be appealed once; a
+reversal cannot be appealed. A decision is one conditional UPDATE: twice is a ``Conflict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
+
+from game.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from game.models import (
+    Appeal,
+    Citizen,
+    Dimension,
+    LedgerEntry,
+    OutboxKind,
+    OutboxMessage,
+    RequestStatus,
+    Season,
+    SeasonStatus,
+    SourceKind,
+)
+from game.services.ledger import LedgerChange, record_change
+from game.services.permits import require_running
+from game.services.seasons import require_citizen_row, require_live_season_row
+
+__all__ = [
+    "MAX_APPEAL_REASON",
+    "AppealDecision",
+    "AppealView",
+    "appeals_of",
+    "deny_appeal",
+    "file_appeal",
+    "grant_appeal",
+    "pending_appeals",
+]
+
+MAX_APPEAL_REASON = 300
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppealView:
+    id: int
+    season_id: int
+    citizen_id: int
+    user_id: int
+    citizen_number: int
+    display_name: str
+    entry_id: int
+    entry_delta: int
+    entry_dimension: Dimension
+    entry_reason: str
+    entry_created_at: datetime
+    reason: str
+    status: RequestStatus
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: int | None
+    reversal_entry_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppealDecision:
+    """A decided appeal; ``reversal`` is the ledger change when it was granted."""
+
+    appeal: AppealView
+    reversal: LedgerChange | None
+
+
+def _view(appeal: Appeal, citizen: Citizen, entry: LedgerEntry) -> AppealView:
+    assert appeal.id is not None
+    return AppealView(
+        id=appeal.id,
+        season_id=appeal.season_id,
+        citizen_id=appeal.citizen_id,
+        user_id=citizen.user_id,
+        citizen_number=citizen.number,
+        display_name=citizen.display_name,
+        entry_id=appeal.ledger_entry_id,
+        entry_delta=entry.delta,
+        entry_dimension=Dimension(entry.dimension),
+        entry_reason=entry.reason,
+        entry_created_at=entry.created_at,
+        reason=appeal.reason,
+        status=RequestStatus(appeal.status),
+        created_at=appeal.created_at,
+        decided_at=appeal.decided_at,
+        decided_by=appeal.decided_by,
+        reversal_entry_id=appeal.reversal_entry_id,
+    )
+
+
+async def file_appeal(
+    session: AsyncSession, *, guild_id: int, user_id: int, entry_id: int, reason: str, now: datetime
+) -> AppealView:
+    """Appeal one of your own penalties (ledger entry ``entry_id``) with a reason.
+
+    ``NotFound`` for an entry that is not yours, ``NotAllowed`` for a reversal or a gain,
+    ``Conflict`` for an entry already appealed, ``InvalidInput`` for a missing or long reason.
+    """
+    season = await require_live_season_row(session, guild_id=guild_id)
+    require_running(season, action="appeal")
+    assert season.id is not None
+    # Locked so two appeals of one entry filed at once cannot both pass the "already appealed" check.
+    citizen = await require_citizen_row(session, season_id=season.id, user_id=user_id, lock=True)
+    assert citizen.id is not None
+    entry = (
+        await session.exec(
+            select(LedgerEntry).where(LedgerEntry.id == entry_id, LedgerEntry.citizen_id == citizen.id)
+        )
+    ).first()
+    if entry is None:
+        raise NotFound(f"You have no ledger entry #{entry_id}; /history lists yours with their numbers.")
+    if entry.source_kind == SourceKind.APPEAL or entry.reverses_entry_id is not None:
+        raise NotAllowed(f"Entry #{entry_id} is itself the reversal of an appeal; it cannot be appealed.")
+    if entry.delta >= 0:
+        raise NotAllowed(
+            f"Entry #{entry_id} did not lower your score; the Bureau hears appeals against penalties."
+        )
+    text = " ".join(reason.split())
+    if not text:
+        raise InvalidInput("Tell the Bureau why the entry was wrong, in a few words.")
+    if len(text) > MAX_APPEAL_REASON:
+        raise InvalidInput(f"Keep the reason to {MAX_APPEAL_REASON} characters; yours has {len(text)}.")
+    earlier = (await session.exec(select(Appeal).where(Appeal.ledger_entry_id == entry_id))).first()
+    if earlier is not None:
+        raise Conflict(f"You already appealed entry #{entry_id} (its appeal is {earlier.status}).")
+    appeal = Appeal(
+        season_id=season.id,
+        citizen_id=citizen.id,
+        ledger_entry_id=entry_id,
+        reason=text,
+        created_at=now,
+    )
+    session.add(appeal)
+    await session.flush()
+    assert appeal.id is not None
+    session.add(
+        OutboxMessage(
+            guild_id=guild_id,
+            season_id=season.id,
+            kind=OutboxKind.APPEAL_REQUEST,
+            payload={
+                "appeal_id": appeal.id,
+                "season_id": season.id,
+                "user_id": citizen.user_id,
+                "citizen_number": citizen.number,
+                "display_name": citizen.display_name,
+                "entry_id": entry_id,
+                "entry_delta": entry.delta,
+                "entry_dimension": str(entry.dimension),
+                "entry_reason": entry.reason,
+                "reason": text,
+            },
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return _view(appeal, citizen, entry)
+
+
+def _joined() -> Select[Appeal, Citizen, LedgerEntry, Season]:
+    return (
+        select(Appeal, Citizen, LedgerEntry, Season)
+        .join(Citizen, col(Citizen.id) == Appeal.citizen_id)
+        .join(LedgerEntry, col(LedgerEntry.id) == Appeal.ledger_entry_id)
+        .join(Season, col(Season.id) == Appeal.season_id)
+    )
+
+
+async def _appeal_in_guild(
+    session: AsyncSession, guild_id: int, appeal_id: int
+) -> tuple[Appeal, Citizen, LedgerEntry, Season]:
+    row = (
+        await session.exec(
+            _joined()
+            .where(col(Appeal.id) == appeal_id, col(Season.guild_id) == guild_id)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("That appeal does not exist here; /appeals lists the open ones.")
+    return row
+
+
+async def _decide(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    appeal_id: int,
+    moderator_id: int,
+    now: datetime,
+    status: RequestStatus,
+) -> tuple[Appeal, Citizen, LedgerEntry]:
+    appeal, citizen, entry, season = await _appeal_in_guild(session, guild_id, appeal_id)
+    if season.status == SeasonStatus.ENDED:
+        raise NotAllowed("That season has ended; its scores are final and its appeals closed.")
+    decided = await session.exec(
+        sa.update(Appeal)
+        .where(col(Appeal.id) == appeal_id, col(Appeal.status) == RequestStatus.PENDING)
+        .values(status=status, decided_at=now, decided_by=moderator_id)
+    )
+    if not decided.rowcount:
+        await session.refresh(appeal)
+        raise Conflict(f"That appeal was already decided ({appeal.status}); nothing more to do.")
+    await session.refresh(appeal)
+    return appeal, citizen, entry
+
+
+async def grant_appeal(
+    session: AsyncSession, *, guild_id: int, appeal_id: int, moderator_id: int, now: datetime
+) -> AppealDecision:
+    """Grant a pending appeal: a new entry reverses the appealed one (clamped to the score range)."""
+    appeal, citizen, entry = await _decide(
+        session,
+        guild_id=guild_id,
+        appeal_id=appeal_id,
+        moderator_id=moderator_id,
+        now=now,
+        status=RequestStatus.APPROVED,
+    )
+    assert entry.id is not None
+    assert citizen.id is not None
+    reversal = await record_change(
+        session,
+        citizen_id=citizen.id,
+        delta=-entry.delta,
+        dimension=Dimension(entry.dimension),
+        reason=f"Appeal granted: reverses entry #{entry.id} ({entry.reason})"[:300],
+        source_kind=SourceKind.APPEAL,
+        source_ref=str(appeal_id),
+        rule_key=entry.rule_key,
+        reverses_entry_id=entry.id,
+        now=now,
+    )
+    appeal.reversal_entry_id = reversal.entry_id
+    await session.flush()
+    return AppealDecision(appeal=_view(appeal, citizen, entry), reversal=reversal)
+
+
+async def deny_appeal(
+    session: AsyncSession, *, guild_id: int, appeal_id: int, moderator_id: int, now: datetime
+) -> AppealDecision:
+    """Deny a pending appeal; the entry stands."""
+    appeal, citizen, entry = await _decide(
+        session,
+        guild_id=guild_id,
+        appeal_id=appeal_id,
+        moderator_id=moderator_id,
+        now=now,
+        status=RequestStatus.DENIED,
+    )
+    return AppealDecision(appeal=_view(appeal, citizen, entry), reversal=None)
+
+
+async def pending_appeals(session: AsyncSession, *, guild_id: int, limit: int = 25) -> tuple[AppealView, ...]:
+    """Appeals of the guild's live season waiting for a decision, oldest first."""
+    rows = await session.exec(
+        _joined()
+        .where(
+            col(Season.guild_id) == guild_id,
+            col(Season.status) != SeasonStatus.ENDED,
+            col(Appeal.status) == RequestStatus.PENDING,
+        )
+        .order_by(col(Appeal.id))
+        .limit(limit)
+    )
+    return tuple(_view(appeal, citizen, entry) for appeal, citizen, entry, _ in rows.all())
+
+
+async def appeals_of(
+    session: AsyncSession, *, guild_id: int, user_id: int, limit: int = 25
+) -> tuple[AppealView, ...]:
+    """The member's appeals in the live season, newest first."""
+    rows = await session.exec(
+        _joined()
+        .where(
+            col(Season.guild_id) == guild_id,
+            col(Season.status) != SeasonStatus.ENDED,
+            col(Citizen.user_id) == user_id,
+        )
+        .order_by(col(Appeal.id).desc())
+        .limit(limit)
+    )
+    return tuple(_view(appeal, citizen, entry) for appeal, citizen, entry, _ in rows.all())

@@ -1,0 +1,329 @@
+"""Permits to speak on a topic that needs one (``politics``): request, decide, expire, list.
+
+A request queues a ``PERMIT_REQUEST`` outbox row (the bot posts it with Approve / Deny buttons in the
+moderators' channel). A decision is one conditional UPDATE on a pending request, so two moderators
+clicking at once get one decision and one ``Conflict``. A permit is active while approved and
+``now < expires_at``; :func:`expire_permits` only tidies the status of those past their time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
+
+from game.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from game.models import Citizen, OutboxKind, OutboxMessage, Permit, RequestStatus, Season, SeasonStatus
+from game.rules.durations import MAXIMUM_DURATION, describe_duration
+from game.scenario import Scenario
+from game.services.seasons import require_citizen_row, require_live_season_row, scenario_of
+
+__all__ = [
+    "MAX_PERMIT_REASON",
+    "PermitView",
+    "active_permits",
+    "approve_permit",
+    "deny_permit",
+    "expire_permits",
+    "get_permit",
+    "pending_permits",
+    "permits_of",
+    "request_permit",
+    "require_running",
+]
+
+MAX_PERMIT_REASON = 300
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PermitView:
+    id: int
+    season_id: int
+    citizen_id: int
+    user_id: int
+    citizen_number: int
+    display_name: str
+    topic: str
+    topic_name: str
+    reason: str
+    status: RequestStatus
+    requested_at: datetime
+    decided_at: datetime | None
+    decided_by: int | None
+    expires_at: datetime | None
+
+    def is_active(self, now: datetime) -> bool:
+        return self.status is RequestStatus.APPROVED and self.expires_at is not None and now < self.expires_at
+
+
+def require_running(season: Season, *, action: str = "do that") -> None:
+    """``NotAllowed`` while the season is paused: citizens wait for the Bureau to resume it."""
+    if season.status == SeasonStatus.PAUSED:
+        raise NotAllowed(f"The season is paused; you can {action} when the Bureau resumes it.")
+
+
+def _topic_names(scenario: Scenario) -> dict[str, str]:
+    return {topic.key: topic.name for topic in scenario.speech.permit_required}
+
+
+def _view(permit: Permit, citizen: Citizen, names: dict[str, str]) -> PermitView:
+    assert permit.id is not None
+    return PermitView(
+        id=permit.id,
+        season_id=permit.season_id,
+        citizen_id=permit.citizen_id,
+        user_id=citizen.user_id,
+        citizen_number=citizen.number,
+        display_name=citizen.display_name,
+        topic=permit.topic,
+        topic_name=names.get(permit.topic, permit.topic),
+        reason=permit.reason,
+        status=RequestStatus(permit.status),
+        requested_at=permit.requested_at,
+        decided_at=permit.decided_at,
+        decided_by=permit.decided_by,
+        expires_at=permit.expires_at,
+    )
+
+
+def _resolve_topic(scenario: Scenario, topic: str) -> str:
+    wanted = topic.strip().lower()
+    for rule in scenario.speech.permit_required:
+        if wanted in (rule.key, rule.name.lower()):
+            return rule.key
+    keys = ", ".join(rule.key for rule in scenario.speech.permit_required)
+    if not keys:
+        raise InvalidInput("No topic needs a permit this season, so there is nothing to request.")
+    raise InvalidInput(f"{topic.strip()!r} does not need a permit; choose one of: {keys}.")
+
+
+async def request_permit(
+    session: AsyncSession, *, guild_id: int, user_id: int, topic: str, reason: str, now: datetime
+) -> PermitView:
+    """Ask the Bureau for a permit on a permit topic (its key or name), with a reason."""
+    season = await require_live_season_row(session, guild_id=guild_id)
+    require_running(season, action="request a permit")
+    assert season.id is not None
+    citizen = await require_citizen_row(session, season_id=season.id, user_id=user_id)
+    assert citizen.id is not None
+    scenario = scenario_of(season)
+    key = _resolve_topic(scenario, topic)
+    text = " ".join(reason.split())
+    if not text:
+        raise InvalidInput("Tell the Bureau why you need the permit, in a few words.")
+    if len(text) > MAX_PERMIT_REASON:
+        raise InvalidInput(f"Keep the reason to {MAX_PERMIT_REASON} characters; yours has {len(text)}.")
+    mine = (
+        await session.exec(
+            select(Permit).where(
+                Permit.citizen_id == citizen.id,
+                Permit.topic == key,
+                col(Permit.status).in_([RequestStatus.PENDING, RequestStatus.APPROVED]),
+            )
+        )
+    ).all()
+    names = _topic_names(scenario)
+    for permit in mine:
+        if permit.status == RequestStatus.PENDING:
+            raise Conflict(f"You already asked for a permit on {names[key]}; wait for the Bureau's decision.")
+        if permit.expires_at is not None and now < permit.expires_at:
+            raise Conflict(
+                f"You already hold a permit on {names[key]} until {permit.expires_at:%Y-%m-%d %H:%M} UTC."
+            )
+    permit = Permit(season_id=season.id, citizen_id=citizen.id, topic=key, reason=text, requested_at=now)
+    session.add(permit)
+    await session.flush()
+    assert permit.id is not None
+    session.add(
+        OutboxMessage(
+            guild_id=guild_id,
+            season_id=season.id,
+            kind=OutboxKind.PERMIT_REQUEST,
+            payload={
+                "permit_id": permit.id,
+                "season_id": season.id,
+                "user_id": citizen.user_id,
+                "citizen_number": citizen.number,
+                "display_name": citizen.display_name,
+                "topic": key,
+                "topic_name": names[key],
+                "reason": text,
+            },
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return _view(permit, citizen, names)
+
+
+async def _permit_in_guild(
+    session: AsyncSession, guild_id: int, permit_id: int
+) -> tuple[Permit, Citizen, Season]:
+    row = (
+        await session.exec(
+            select(Permit, Citizen, Season)
+            .join(Citizen, col(Citizen.id) == Permit.citizen_id)
+            .join(Season, col(Season.id) == Permit.season_id)
+            .where(Permit.id == permit_id, Season.guild_id == guild_id)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("That permit request does not exist here; /permit pending lists the open ones.")
+    return row
+
+
+async def get_permit(session: AsyncSession, *, guild_id: int, permit_id: int) -> PermitView:
+    permit, citizen, season = await _permit_in_guild(session, guild_id, permit_id)
+    return _view(permit, citizen, _topic_names(scenario_of(season)))
+
+
+async def _decide(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    permit_id: int,
+    moderator_id: int,
+    now: datetime,
+    status: RequestStatus,
+    expires_at: datetime | None,
+) -> PermitView:
+    permit, citizen, season = await _permit_in_guild(session, guild_id, permit_id)
+    if season.status == SeasonStatus.ENDED:
+        raise NotAllowed("That season has ended; its permit requests are closed.")
+    decided = await session.exec(
+        sa.update(Permit)
+        .where(col(Permit.id) == permit_id, col(Permit.status) == RequestStatus.PENDING)
+        .values(status=status, decided_at=now, decided_by=moderator_id, expires_at=expires_at)
+    )
+    if not decided.rowcount:
+        await session.refresh(permit)
+        raise Conflict(f"That request was already decided ({permit.status}); nothing more to do.")
+    await session.refresh(permit)
+    return _view(permit, citizen, _topic_names(scenario_of(season)))
+
+
+async def approve_permit(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    permit_id: int,
+    moderator_id: int,
+    now: datetime,
+    duration: timedelta | None = None,
+) -> PermitView:
+    """Grant a pending request for ``duration`` (the scenario's permit duration when ``None``)."""
+    permit, _, season = await _permit_in_guild(session, guild_id, permit_id)
+    length = scenario_of(season).permits.default_duration if duration is None else duration
+    if length <= timedelta(0) or length > MAXIMUM_DURATION:
+        raise InvalidInput(
+            f"A permit lasts from one second to {describe_duration(MAXIMUM_DURATION)}; "
+            "choose a duration such as 24h."
+        )
+    return await _decide(
+        session,
+        guild_id=guild_id,
+        permit_id=permit.id or permit_id,
+        moderator_id=moderator_id,
+        now=now,
+        status=RequestStatus.APPROVED,
+        expires_at=now + length,
+    )
+
+
+async def deny_permit(
+    session: AsyncSession, *, guild_id: int, permit_id: int, moderator_id: int, now: datetime
+) -> PermitView:
+    """Refuse a pending request."""
+    return await _decide(
+        session,
+        guild_id=guild_id,
+        permit_id=permit_id,
+        moderator_id=moderator_id,
+        now=now,
+        status=RequestStatus.DENIED,
+        expires_at=None,
+    )
+
+
+async def expire_permits(session: AsyncSession, *, season_id: int, now: datetime) -> int:
+    """Mark approved permits whose time is up as expired; returns how many."""
+    result = await session.exec(
+        sa.update(Permit)
+        .where(
+            col(Permit.season_id) == season_id,
+            col(Permit.status) == RequestStatus.APPROVED,
+            col(Permit.expires_at) <= now,
+        )
+        .values(status=RequestStatus.EXPIRED)
+    )
+    return int(result.rowcount or 0)
+
+
+async def _views(session: AsyncSession, statement: Select[Permit, Citizen, Season]) -> tuple[PermitView, ...]:
+    views: list[PermitView] = []
+    names: dict[int, dict[str, str]] = {}
+    for permit, citizen, season in (await session.exec(statement)).all():
+        assert season.id is not None
+        if season.id not in names:
+            names[season.id] = _topic_names(scenario_of(season))
+        views.append(_view(permit, citizen, names[season.id]))
+    return tuple(views)
+
+
+def _joined() -> Select[Permit, Citizen, Season]:
+    return (
+        select(Permit, Citizen, Season)
+        .join(Citizen, col(Citizen.id) == Permit.citizen_id)
+        .join(Season, col(Season.id) == Permit.season_id)
+    )
+
+
+async def active_permits(session: AsyncSession, *, citizen_id: int, now: datetime) -> tuple[PermitView, ...]:
+    """The citizen's permits in force at ``now``, soonest to expire first."""
+    return await _views(
+        session,
+        _joined()
+        .where(
+            col(Permit.citizen_id) == citizen_id,
+            col(Permit.status) == RequestStatus.APPROVED,
+            col(Permit.expires_at) > now,
+        )
+        .order_by(col(Permit.expires_at), col(Permit.id)),
+    )
+
+
+async def pending_permits(session: AsyncSession, *, guild_id: int, limit: int = 25) -> tuple[PermitView, ...]:
+    """Requests of the guild's live season waiting for a decision, oldest first."""
+    return await _views(
+        session,
+        _joined()
+        .where(
+            col(Season.guild_id) == guild_id,
+            col(Season.status) != SeasonStatus.ENDED,
+            col(Permit.status) == RequestStatus.PENDING,
+        )
+        .order_by(col(Permit.id))
+        .limit(limit),
+    )
+
+
+async def permits_of(
+    session: AsyncSession, *, guild_id: int, user_id: int, limit: int = 25
+) -> tuple[PermitView, ...]:
+    """The member's permit requests in the live season, newest first, whatever became of them."""
+    return await _views(
+        session,
+        _joined()
+        .where(
+            col(Season.guild_id) == guild_id,
+            col(Season.status) != SeasonStatus.ENDED,
+            col(Citizen.user_id) == user_id,
+        )
+        .order_by(col(Permit.id).desc())
+        .limit(limit),
+    )
