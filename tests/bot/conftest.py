@@ -6,7 +6,7 @@ The game's clock is the simulator's, so ``env.advance_time`` moves the game's ti
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,8 @@ from bot.app import create_bot
 from bot.client import CitizenBot
 from bot.settings import Settings
 from game.clock import Clock
+from game.services import seasons
+from game.services.seasons import SeasonView
 
 
 class SimulatorClock:
@@ -45,3 +47,27 @@ async def sim(tmp_path: Path) -> AsyncIterator[simcord.Env]:
         yield env
     finally:
         await env.shutdown()
+
+
+async def start_test_season(
+    env: simcord.Env,
+    guild: simcord.GuildHandle,
+    *,
+    scenario: str = "classic",
+    duration: timedelta | None = None,
+    audit_every: timedelta | None = None,
+) -> SeasonView:
+    """Start a season in ``guild`` the way ``/season start`` would, without going through the command
+    (for tests of the citizens' side). The season's clock is the simulator's."""
+    bot: CitizenBot = env.bot  # type: ignore[assignment]
+    async with bot.transaction() as session:
+        season = await seasons.start_season(
+            session,
+            guild_id=guild.id,
+            scenario_key=scenario,
+            now=bot.clock.now(),
+            duration=duration,
+            audit_every=audit_every,
+        )
+    bot.game_state_changed(guild.id)
+    return season

@@ -1,0 +1,277 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import formatting as fmt
+from bot.bureau import guild_of
+from bot.client import CitizenBot
+from bot.embeds import card_embed, help_embed, ledger_line, lines_field
+from bot.errors import ChannelNotSet
+from bot.exts.citizens._cards import (
+    CARD_FILE,
+    HISTORY_FILE,
+    card_data,
+    card_file,
+    history_file,
+    recent_change,
+)
+from bot.exts.citizens._views import ConfirmLeave
+from game.errors import NotEnrolled
+from game.models import SeasonStatus
+from game.services import citizens, guilds, queries, seasons
+
+log = logging.getLogger(__name__)
+
+MYDATA_FILE = "citizen-score-my-data.json"
+HISTORY_ENTRIES = 10
+
+
+def _not_a_bot(member: discord.abc.User) -> None:
+    if member.bot:
+        raise NotEnrolled("Bots are not citizens: the Bureau keeps no score for them.")
+
+
+def _held(data: dict[str, Any]) -> str:
+    """``1 citizen record, 12 ledger entries, ...``: what an export holds, in words."""
+    counts = [
+        fmt.plural(len(data["seasons"]), "citizen record"),
+        fmt.plural(len(data["ledger"]), "ledger entry", "ledger entries"),
+        fmt.plural(len(data["purchases"]), "purchase"),
+        fmt.plural(len(data["friends"]), "friendship"),
+        fmt.plural(len(data["permits"]), "permit request"),
+        fmt.plural(len(data["appeals"]), "appeal"),
+    ]
+    return ", ".join(counts)
+
+
+def _someone_else(interaction: discord.Interaction[Any], member: discord.abc.User) -> bool:
+    return member.id != interaction.user.id
+
+
+class Citizens(commands.Cog):
+    """A member's own side of the game. Every answer comes from ``game/``; the cog only shows it."""
+
+    def __init__(self, bot: CitizenBot) -> None:
+        self.bot = bot
+
+    # ------------------------------------------------------------------------------- join and leave
+
+    @app_commands.command(
+        name="join", description="Become a citizen of this season: a score, a wallet, a record."
+    )
+    @app_commands.guild_only()
+    async def join(self, interaction: discord.Interaction[Any]) -> None:
+        guild = guild_of(interaction)
+        async with self.bot.transaction() as session:
+            citizen = await citizens.join(
+                session,
+                guild_id=guild.id,
+                user_id=interaction.user.id,
+                display_name=interaction.user.display_name,
+                now=self.bot.clock.now(),
+            )
+            scenario = await seasons.season_rules(session, guild_id=guild.id)
+        self.bot.game_state_changed(guild.id)
+        self.bot.courier.wake()
+        embed = discord.Embed(
+            title=f"Welcome, citizen #{citizen.number}",
+            description=(
+                f"## {fmt.number(citizen.score)} \N{MIDDLE DOT} {citizen.tier_name}\n"
+                f"{interaction.user.mention} starts with {fmt.credits(citizen.balance)}. "
+                "From now on the Bureau records what you say in game channels and what you buy.\n"
+                "`/help` explains the rules; `/leave` deletes everything about you."
+            ),
+            colour=fmt.score_colour(citizen.score, scenario.score.minimum, scenario.score.maximum),
+        )
+        await interaction.response.send_message(embed=embed)
+
+    @app_commands.command(name="leave", description="Leave the game and delete everything stored about you.")
+    @app_commands.guild_only()
+    async def leave(self, interaction: discord.Interaction[Any]) -> None:
+        guild = guild_of(interaction)
+        async with self.bot.transaction() as session:
+            data = await citizens.export_data(
+                session, guild_id=guild.id, user_id=interaction.user.id, now=self.bot.clock.now()
+            )
+        if not data["seasons"]:
+            raise NotEnrolled("The Bureau holds no record of you here; there is nothing to delete.")
+        embed = discord.Embed(
+            title="Leave the game?",
+            description=(
+                "This deletes everything the Bureau holds about you in this server, in every season: "
+                f"{_held(data)}. It cannot be undone.\n"
+                "`/mydata` gives you a copy first, if you want one."
+            ),
+            colour=discord.Colour.dark_red(),
+        )
+        view = ConfirmLeave(self.bot, owner_id=interaction.user.id, guild_id=guild.id)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        view.message = await interaction.original_response()
+
+    @app_commands.command(name="mydata", description="Everything stored about you here, as a JSON file.")
+    @app_commands.guild_only()
+    async def mydata(self, interaction: discord.Interaction[Any]) -> None:
+        guild = guild_of(interaction)
+        async with self.bot.transaction() as session:
+            data = await citizens.export_data(
+                session, guild_id=guild.id, user_id=interaction.user.id, now=self.bot.clock.now()
+            )
+        if not data["seasons"]:
+            raise NotEnrolled("The Bureau holds no record of you here; there is nothing to export.")
+        payload = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
+        file = discord.File(io.BytesIO(payload), filename=MYDATA_FILE)
+        summary = f"Everything the Bureau holds about you here: {_held(data)}. Only you can see this."
+        await interaction.response.send_message(summary, file=file, ephemeral=True)
+
+    # ------------------------------------------------------------------------------- the public record
+
+    @app_commands.command(
+        name="score", description="A citizen's card: score, tier, breakdown, for all to see."
+    )
+    @app_commands.describe(citizen="Whose card (yours when left empty)")
+    @app_commands.guild_only()
+    async def score(
+        self, interaction: discord.Interaction[Any], citizen: discord.Member | None = None
+    ) -> None:
+        guild = guild_of(interaction)
+        target = citizen or interaction.user
+        _not_a_bot(target)
+        now = self.bot.clock.now()
+        async with self.bot.transaction() as session:
+            card = await citizens.citizen_card(
+                session,
+                guild_id=guild.id,
+                user_id=target.id,
+                now=now,
+                yourself=not _someone_else(interaction, target),
+            )
+            scenario = await seasons.season_rules(session, guild_id=guild.id)
+            history = await queries.score_history(session, citizen_id=card.citizen.id)
+        # Drawing takes a moment: acknowledge first. Every refusal above was sent before this point,
+        # privately; nothing below is an error the member must read.
+        await interaction.response.defer(thinking=True)
+        embed = card_embed(
+            card,
+            now=now,
+            score_floor=scenario.score.minimum,
+            score_ceiling=scenario.score.maximum,
+            change=recent_change(history),
+        )
+        file = await card_file(card_data(card, scenario, history))
+        if file is None:
+            await interaction.followup.send(embed=embed)
+            return
+        embed.set_image(url=f"attachment://{CARD_FILE}")
+        await interaction.followup.send(embed=embed, file=file)
+
+    @app_commands.command(name="history", description="A citizen's score over the season, with the reasons.")
+    @app_commands.describe(citizen="Whose history (yours when left empty)")
+    @app_commands.guild_only()
+    async def history(
+        self, interaction: discord.Interaction[Any], citizen: discord.Member | None = None
+    ) -> None:
+        guild = guild_of(interaction)
+        target = citizen or interaction.user
+        _not_a_bot(target)
+        now = self.bot.clock.now()
+        async with self.bot.transaction() as session:
+            found = await citizens.get_citizen(session, guild_id=guild.id, user_id=target.id)
+            if found is None:
+                raise (
+                    NotEnrolled("That member is not a citizen of this season; they can /join first.")
+                    if _someone_else(interaction, target)
+                    else NotEnrolled()
+                )
+            points = await queries.score_history(session, citizen_id=found.id)
+            entries = await queries.latest_entries(session, citizen_id=found.id, limit=HISTORY_ENTRIES)
+            scenario = await seasons.season_rules(session, guild_id=guild.id)
+            season = await seasons.current_season(session, guild_id=guild.id)
+        await interaction.response.defer(thinking=True)
+        name = discord.utils.escape_markdown(found.display_name)
+        change = recent_change(points)
+        headline = f"## {fmt.number(found.score)} \N{MIDDLE DOT} {found.tier_name}"
+        if change is not None:
+            since_start = fmt.signed(found.score - scenario.score.start)
+            headline += f"\n{fmt.signed(change)} at the last change, {since_start} since the start"
+        embed = discord.Embed(
+            title=f"{name}'s record \N{MIDDLE DOT} Citizen #{found.number}",
+            description=headline,
+            colour=fmt.score_colour(found.score, scenario.score.minimum, scenario.score.maximum),
+        )
+        lines = [ledger_line(entry, now=now) for entry in entries]
+        embed.add_field(
+            name="Latest entries",
+            value=lines_field(lines, empty="Nothing yet: the Bureau has not judged this citizen so far."),
+            inline=False,
+        )
+        embed.set_footer(text="Contest a penalty with /appeal and its number.")
+        number = season.number if season else 0
+        file = await history_file(points, title=f"{found.display_name}, season {number}", scenario=scenario)
+        if file is None:
+            await interaction.followup.send(embed=embed)
+            return
+        embed.set_image(url=f"attachment://{HISTORY_FILE}")
+        await interaction.followup.send(embed=embed, file=file)
+
+    @app_commands.command(name="brag", description="Post your score card in the brag channel.")
+    @app_commands.guild_only()
+    async def brag(self, interaction: discord.Interaction[Any]) -> None:
+        guild = guild_of(interaction)
+        now = self.bot.clock.now()
+        async with self.bot.transaction() as session:
+            card = await citizens.citizen_card(
+                session, guild_id=guild.id, user_id=interaction.user.id, now=now, count_lookup=False
+            )
+            settings = await guilds.get_guild_settings(session, guild_id=guild.id)
+            scenario = await seasons.season_rules(session, guild_id=guild.id)
+            history = await queries.score_history(session, citizen_id=card.citizen.id)
+        channel = guild.get_channel(settings.brag_channel_id) if settings.brag_channel_id else None
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            raise ChannelNotSet(
+                "This server has no brag channel yet; a moderator can choose one with /setup channels."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        file = await card_file(card_data(card, scenario, history))
+        text = (
+            f"{interaction.user.mention} is proud to report a score of **{fmt.number(card.citizen.score)}** "
+            f"({card.citizen.tier_name}), rank {fmt.rank(card.rank, card.citizens)}."
+        )
+        if file is None:
+            embed = card_embed(
+                card, now=now, score_floor=scenario.score.minimum, score_ceiling=scenario.score.maximum
+            )
+            posted = await channel.send(text, embed=embed, allowed_mentions=discord.AllowedMentions.none())
+        else:
+            posted = await channel.send(text, file=file, allowed_mentions=discord.AllowedMentions.none())
+        await interaction.followup.send(f"Posted in {channel.mention}: {posted.jump_url}", ephemeral=True)
+
+    # ------------------------------------------------------------------------------------------ help
+
+    @app_commands.command(name="help", description="How the game works here: tiers, topics, credits.")
+    @app_commands.guild_only()
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        guild = guild_of(interaction)
+        async with self.bot.transaction() as session:
+            season = await seasons.current_season(session, guild_id=guild.id)
+            scenario = await seasons.season_rules(session, guild_id=guild.id) if season else None
+        if season is None:
+            embed = help_embed(None)
+        else:
+            embed = help_embed(scenario, season_note=self._season_note(season))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    def _season_note(self, season: seasons.SeasonView) -> str:
+        if season.status is SeasonStatus.PAUSED:
+            return "The season is paused: nothing is audited until the Bureau resumes it."
+        left = season.time_left(self.bot.clock.now())
+        return (
+            f"The Bureau audits every **{fmt.duration(season.audit_every)}**; "
+            f"the season ends in {fmt.duration(left)}."
+        )
