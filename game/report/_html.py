@@ -330,17 +330,22 @@ class _Page:
 
     def network(self) -> str:
         f = self.figures
-        svg, shown = network_svg(self.data, f)
-        if svg is None:
+        picture = network_svg(self.data, f)
+        if picture is None:
             return _empty("Nobody made friends this season, so no penalties could flow between them.")
         total = len(f.citizens)
-        note = "" if shown == total else f" Showing the {shown} most connected of {total} citizens."
+        notes = []
+        if picture.citizens < total:
+            notes.append(f"Showing the {picture.citizens} most connected of {total} citizens.")
+        if picture.cascades < len(f.cascades):
+            notes.append(f"Only the {picture.cascades} heaviest of {len(f.cascades)} cascades are drawn.")
+        note = "".join(f" {n}" for n in notes)
         parts = [
             (
-                f'<figure class="chart">{svg}<figcaption>Each dot is a citizen, coloured by final score. '
+                f'<figure class="chart">{picture.svg}<figcaption>'
+                "Each dot is a citizen, coloured by final score. "
                 "Grey lines are friendships; red arrows run from a citizen who was penalised to the friend "
-                "who paid for it, "
-                f"thicker for more points.{note}</figcaption></figure>"
+                f"who paid for it, thicker for more points.{note}</figcaption></figure>"
             )
         ]
         if f.cascades:

@@ -22,6 +22,7 @@ MAX_NODES = 250
 _LABEL_ALL = 30  # above this many citizens only the most involved are named
 _LABEL_SOME = 12
 _POINTS_LIMIT = 24  # above this many cascades the arrows carry no numbers (the table has them)
+_MAX_ARROWS = 150  # more arrows than this make a hairball; the table lists the heaviest anyway
 _WIDTH = 960
 _MARGIN = 56
 _TOP = 24
@@ -277,10 +278,17 @@ def _place(
     return _Placement(at=at, height=height, loner_top=loner_top)
 
 
-def network_svg(data: ReportData, figures: SeasonFigures) -> tuple[str | None, int]:
-    """The network as an ``<svg>`` element (``None`` if nobody is connected), and the citizens shown."""
+@dataclass(frozen=True, slots=True)
+class NetworkPicture:
+    svg: str
+    citizens: int  # how many citizens are drawn
+    cascades: int  # how many cascades are drawn
+
+
+def network_svg(data: ReportData, figures: SeasonFigures) -> NetworkPicture | None:
+    """The network as an ``<svg>`` element, or ``None`` if nobody is connected."""
     if not data.friendships and not figures.cascades:
-        return None, 0
+        return None
     nodes = _choose_nodes(data, figures)
     shown = set(nodes)
     pairs = sorted(
@@ -290,7 +298,10 @@ def network_svg(data: ReportData, figures: SeasonFigures) -> tuple[str | None, i
             if f.citizen_a in shown and f.citizen_b in shown and f.citizen_a != f.citizen_b
         }
     )
-    cascades: list[Cascade] = [c for c in figures.cascades if c.source in shown and c.target in shown]
+    # figures.cascades is heaviest first: past _MAX_ARROWS only the heaviest are drawn.
+    cascades: list[Cascade] = [c for c in figures.cascades if c.source in shown and c.target in shown][
+        :_MAX_ARROWS
+    ]
     layout_edges = [*pairs, *((c.source, c.target) for c in cascades)]
     results = {r.number: r for r in figures.citizens}
     count = len(nodes)
@@ -365,7 +376,7 @@ def network_svg(data: ReportData, figures: SeasonFigures) -> tuple[str | None, i
         tip = escape(f"{result.name} (No. {n}): {result.final_score}, {result.tier}")
         parts.append(
             f'<g><title>{tip}</title><circle cx="{_fmt(p.x)}" cy="{_fmt(p.y)}" r="{_fmt(r)}" '
-            f'fill="{colour}" stroke="#fffdf8" stroke-width="2"/>'
+            f'fill="{colour}" stroke="#fffdf8" stroke-width="{_fmt(min(2.0, r / 5))}"/>'
         )
         if n in named:
             name = result.name if len(result.name) <= 18 else result.name[:17] + "…"
@@ -377,4 +388,4 @@ def network_svg(data: ReportData, figures: SeasonFigures) -> tuple[str | None, i
     parts.append("</g>")
     parts += _legend(data, placement.height)
     parts.append("</svg>")
-    return "".join(parts), count
+    return NetworkPicture(svg="".join(parts), citizens=count, cascades=len(cascades))
