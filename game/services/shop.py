@@ -220,7 +220,7 @@ async def purchase(
                 raise OutOfStock(
                     f"{row.name} is sold out."
                     if left == 0
-                    else f"Only {left} {row.name} left; buy {left} or fewer."
+                    else f"Only {left} left of {row.name}; buy {left} or fewer."
                 )
             stock_left = int(taken[0])
         paid = (
