@@ -113,3 +113,23 @@ def assert_clean(sim: simcord.Env) -> None:
 
     unexpected = [error for error in sim.errors if user_message(error) is None]
     assert not unexpected, unexpected
+
+
+def buttons(message: simcord.ResponseMessage) -> dict[str, bool]:
+    """``{label: enabled}`` for every button of a message."""
+    found: dict[str, bool] = {}
+    stack = list(message.components)
+    while stack:
+        component = stack.pop()
+        stack.extend(component.get("components") or [])
+        if component.get("type") == 2 and component.get("label"):
+            found[component["label"]] = not component.get("disabled", False)
+    return found
+
+
+async def run_audit(sim: simcord.Env, plaza: Plaza) -> None:
+    """Let one audit interval pass and run the audit that is due, as the season scheduler would."""
+    assert plaza.season is not None
+    await sim.advance_time(plaza.season.audit_every.total_seconds() + 1)
+    await bot_of(sim).season_scheduler.run_pending(sim.now())
+    await sim.settle()
