@@ -131,5 +131,5 @@ async def run_audit(sim: simcord.Env, plaza: Plaza) -> None:
     """Let one audit interval pass and run the audit that is due, as the season scheduler would."""
     assert plaza.season is not None
     await sim.advance_time(plaza.season.audit_every.total_seconds() + 1)
-    await bot_of(sim).season_scheduler.run_pending(sim.now())
+    await bot_of(sim).season_scheduler.run_season(plaza.season.id, sim.now())
     await sim.settle()
