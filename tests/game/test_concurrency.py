@@ -1,0 +1,206 @@
+"""Races, on SQLite and PostgreSQL, from several engines (so several real connections) at once.
+
+Each test starts everything with ``asyncio.gather``: the database, not Python, decides who wins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+
+from game.db import transaction
+from game.errors import GameError, InsufficientFunds, NotAllowed
+from game.models import Citizen, Friendship, Purchase, ShopItem
+from game.services import citizens, friends, shop
+from game.services.shop import OutOfStock
+from tests.conftest import make_engine
+from tests.factories import GUILD_ID, NOW, make_citizen, make_citizens, make_season, set_balance, user_id
+
+ENGINES = 4
+WARM_CONNECTIONS = 5
+
+
+@pytest.fixture
+async def engines(engine: AsyncEngine, database_url: str) -> AsyncIterator[list[AsyncEngine]]:
+    """The test's engine and three more on the same database: separate pools, separate connections,
+    each with a few connections already open so that no racer is held back by connecting."""
+    more = [make_engine(database_url) for _ in range(ENGINES - 1)]
+    everyone = [engine, *more]
+    for each in everyone:
+        held = [await each.connect() for _ in range(WARM_CONNECTIONS)]
+        for connection in held:
+            await connection.close()
+    yield everyone
+    for extra in more:
+        await extra.dispose()
+
+
+async def _race(racers: list[Callable[[], Awaitable[str]]]) -> Counter[str]:
+    """Run the racers together: each waits until all are ready, then goes."""
+    barrier = asyncio.Barrier(len(racers))
+
+    async def run(racer: Callable[[], Awaitable[str]]) -> str:
+        await barrier.wait()
+        return await racer()
+
+    return Counter(await asyncio.gather(*(run(racer) for racer in racers)))
+
+
+async def _outcome(coroutine: object) -> str:
+    try:
+        await coroutine  # type: ignore[misc]
+    except GameError as error:
+        return type(error).__name__
+    return "ok"
+
+
+async def test_purchases_racing_on_one_wallet_never_overspend(engines: list[AsyncEngine]) -> None:
+    engine = engines[0]
+    await make_season(engine)
+    ana = await make_citizen(engine, n=1)
+    balance, price, attempts = 370, 30, 120
+    await set_balance(engine, citizen_id=ana.id, balance=balance)
+
+    async def buy(index: int) -> str:
+        async with transaction(engines[index % ENGINES]) as session:
+            return await _outcome(
+                shop.purchase(session, guild_id=GUILD_ID, user_id=ana.user_id, item_key="diapers", now=NOW)
+            )
+
+    outcomes = await _race([partial(buy, i) for i in range(attempts)])
+    assert outcomes == {"ok": balance // price, InsufficientFunds.__name__: attempts - balance // price}
+    async with transaction(engine) as session:
+        row = await session.get(Citizen, ana.id)
+        paid = sum((await session.exec(select(Purchase.total_price))).all())
+    assert row is not None
+    assert row.balance == balance - paid == balance % price
+
+
+async def test_purchases_racing_for_the_last_stock(engines: list[AsyncEngine]) -> None:
+    engine = engines[0]
+    season = await make_season(engine)
+    buyers = await make_citizens(engine, count=25)
+
+    async def buy(index: int) -> str:
+        async with transaction(engines[index % ENGINES]) as session:
+            return await _outcome(
+                shop.purchase(
+                    session,
+                    guild_id=GUILD_ID,
+                    user_id=buyers[index % len(buyers)].user_id,
+                    item_key="commemorative-mug",
+                    now=NOW,
+                )
+            )
+
+    outcomes = await _race([partial(buy, i) for i in range(100)])
+    assert outcomes == {"ok": 10, OutOfStock.__name__: 90}
+    async with transaction(engine) as session:
+        mug = (
+            await session.exec(
+                select(ShopItem).where(ShopItem.season_id == season.id, ShopItem.key == "commemorative-mug")
+            )
+        ).one()
+        spent = sum(500 - c.balance for c in (await session.exec(select(Citizen))).all())
+    assert mug.stock == 0
+    assert spent == 10 * 25
+
+
+async def _friends_of(engine: AsyncEngine, citizen_id: int) -> int:
+    async with transaction(engine) as session:
+        return len(
+            (await session.exec(select(Friendship).where(col(Friendship.citizen_id) == citizen_id))).all()
+        )
+
+
+async def test_friend_cap_holds_under_racing_accepts(engines: list[AsyncEngine]) -> None:
+    """Citizen 1 has 24 friends and asked eight more; all eight accept at once: one gets in."""
+    engine = engines[0]
+    await make_season(engine)
+    people = await make_citizens(engine, count=33)
+    hub = people[0]
+    for n in range(2, 26):
+        async with transaction(engine) as session:
+            await friends.request_friend(
+                session, guild_id=GUILD_ID, user_id=user_id(n), friend_user_id=hub.user_id, now=NOW
+            )
+            await friends.accept_friend(
+                session, guild_id=GUILD_ID, user_id=hub.user_id, from_user_id=user_id(n), now=NOW
+            )
+    for n in range(26, 34):
+        async with transaction(engine) as session:
+            await friends.request_friend(
+                session, guild_id=GUILD_ID, user_id=hub.user_id, friend_user_id=user_id(n), now=NOW
+            )
+
+    async def accept(index: int, n: int) -> str:
+        async with transaction(engines[index % ENGINES]) as session:
+            return await _outcome(
+                friends.accept_friend(
+                    session, guild_id=GUILD_ID, user_id=user_id(n), from_user_id=hub.user_id, now=NOW
+                )
+            )
+
+    outcomes = await _race([partial(accept, i, n) for i, n in enumerate(range(26, 34))])
+    assert outcomes == {"ok": 1, NotAllowed.__name__: 7}
+    assert await _friends_of(engine, hub.id) == 25
+
+
+async def test_friend_cap_holds_when_the_capped_citizen_accepts_many_at_once(
+    engines: list[AsyncEngine],
+) -> None:
+    engine = engines[0]
+    await make_season(engine)
+    people = await make_citizens(engine, count=31)
+    hub = people[0]
+    for n in range(2, 26):
+        async with transaction(engine) as session:
+            await friends.request_friend(
+                session, guild_id=GUILD_ID, user_id=user_id(n), friend_user_id=hub.user_id, now=NOW
+            )
+            await friends.accept_friend(
+                session, guild_id=GUILD_ID, user_id=hub.user_id, from_user_id=user_id(n), now=NOW
+            )
+    for n in range(26, 32):
+        async with transaction(engine) as session:
+            await friends.request_friend(
+                session, guild_id=GUILD_ID, user_id=user_id(n), friend_user_id=hub.user_id, now=NOW
+            )
+
+    async def accept(index: int, n: int) -> str:
+        async with transaction(engines[index % ENGINES]) as session:
+            return await _outcome(
+                friends.accept_friend(
+                    session, guild_id=GUILD_ID, user_id=hub.user_id, from_user_id=user_id(n), now=NOW
+                )
+            )
+
+    outcomes = await _race([partial(accept, i, n) for i, n in enumerate(range(26, 32))])
+    assert outcomes == {"ok": 1, NotAllowed.__name__: 5}
+    assert await _friends_of(engine, hub.id) == 25
+
+
+async def test_racing_joins_get_distinct_numbers(engines: list[AsyncEngine]) -> None:
+    await make_season(engines[0])
+
+    async def join(n: int) -> int:
+        async with transaction(engines[n % ENGINES]) as session:
+            view = await citizens.join(
+                session, guild_id=GUILD_ID, user_id=user_id(n), display_name=None, now=NOW
+            )
+        return view.number
+
+    barrier = asyncio.Barrier(40)
+
+    async def join_together(n: int) -> int:
+        await barrier.wait()
+        return await join(n)
+
+    numbers = await asyncio.gather(*(join_together(n) for n in range(40)))
+    assert sorted(numbers) == list(range(1, 41))
