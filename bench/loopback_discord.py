@@ -107,7 +107,7 @@ CHANNEL_GUILD_TEXT = 0
 
 # What the recording middleware read from a request, handed to the route handlers.
 BODY = web.RequestKey[Any]("body")
-FILES = web.RequestKey[tuple[str, ...]]("files")
+FILES = web.RequestKey[tuple["Upload", ...]]("files")
 
 DEFAULT_CHATTER = (
     "Good morning, neighbours. The trains ran on time again.",
@@ -344,12 +344,19 @@ class FakeGuild:
 
 
 @dataclass(frozen=True)
+class Upload:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class RecordedRequest:
     method: str
     path: str  # without the /api/v10 prefix, e.g. "/users/@me"
     query: Mapping[str, str]
     body: Any  # the JSON body (or a multipart request's payload_json), None when empty
-    files: tuple[str, ...] = ()  # file names of a multipart upload
+    files: tuple[Upload, ...] = ()  # the files of a multipart upload
     known: bool = True  # False when the catch-all answered 404
 
 
@@ -359,6 +366,7 @@ class BurstReport:
 
     count: int
     started_at: float  # just before the first frame was written
+    started_cpu: float  # this process's CPU time (time.process_time) at that moment
     finished_at: float  # after the last frame was written (the client may still be reading)
     bytes_sent: int
     message_ids: tuple[int, int]  # first and last
@@ -474,15 +482,19 @@ class GatewaySession:
     async def dispatch(self, event: str, data: Any) -> None:
         await self.send(OP_DISPATCH, data, event)
 
-    async def dispatch_burst(self, event: str, payloads: Sequence[Any]) -> tuple[float, float, int]:
-        """Send many events back to back; encoding and compressing are done before the clock starts."""
+    async def dispatch_burst(self, event: str, payloads: Sequence[Any]) -> tuple[float, float, float, int]:
+        """Send many events back to back; encoding and compressing are done before the clocks start.
+
+        Returns the wall clock (``perf_counter``) and this process's CPU clock (``process_time``) at
+        the first frame, the wall clock after the last, and the bytes sent.
+        """
         async with self._send_lock:
             frames = [self._encode(OP_DISPATCH, data, event) for data in payloads]
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             for frame in frames:
                 await self._write(frame)
             finished = time.perf_counter()
-        return started, finished, sum(len(frame) for frame in frames)
+        return started, started_cpu, finished, sum(len(frame) for frame in frames)
 
 
 # --- the server ---------------------------------------------------------------------------------
@@ -644,9 +656,9 @@ class LoopbackDiscord:
             message = self._message_payload(author, channel.id, content)
             message["member"] = self.guild.members[author.id].payload(with_user=False)
             payloads.append(message)
-        started, finished, size = await session.dispatch_burst("MESSAGE_CREATE", payloads)
+        started, started_cpu, finished, size = await session.dispatch_burst("MESSAGE_CREATE", payloads)
         first, last = (int(payloads[0]["id"]), int(payloads[-1]["id"])) if payloads else (0, 0)
-        return BurstReport(count, started, finished, size, (first, last))
+        return BurstReport(count, started, started_cpu, finished, size, (first, last))
 
     async def push_slash_command(
         self,
@@ -729,7 +741,7 @@ class LoopbackDiscord:
         content: str,
         *,
         embeds: list[dict[str, Any]] | None = None,
-        attachments: Sequence[str] = (),
+        attachments: Sequence[Upload] = (),
         flags: int = 0,
         extra: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
@@ -749,12 +761,13 @@ class LoopbackDiscord:
             "attachments": [
                 {
                     "id": str(self.new_id()),
-                    "filename": filename,
-                    "size": 0,
-                    "url": f"http://127.0.0.1:{self.port}/attachments/{filename}",
-                    "proxy_url": f"http://127.0.0.1:{self.port}/attachments/{filename}",
+                    "filename": upload.filename,
+                    "size": len(upload.data),
+                    "content_type": upload.content_type,
+                    "url": f"http://127.0.0.1:{self.port}/attachments/{upload.filename}",
+                    "proxy_url": f"http://127.0.0.1:{self.port}/attachments/{upload.filename}",
                 }
-                for filename in attachments
+                for upload in attachments
             ],
             "embeds": embeds or [],
             "pinned": False,
@@ -1135,8 +1148,8 @@ def _error(status: int, message: str, *, code: int) -> web.Response:
     return _json({"message": message, "code": code}, status=status)
 
 
-async def _read_body(request: web.Request) -> tuple[Any, tuple[str, ...]]:
-    """The JSON body, or for a multipart upload its ``payload_json`` part and the file names."""
+async def _read_body(request: web.Request) -> tuple[Any, tuple[Upload, ...]]:
+    """The JSON body, or for a multipart upload its ``payload_json`` part and the files."""
     if request.content_type.startswith("multipart/"):
         body, files = None, []
         reader = await request.multipart()
@@ -1144,8 +1157,13 @@ async def _read_body(request: web.Request) -> tuple[Any, tuple[str, ...]]:
             if part.name == "payload_json":  # type: ignore[union-attr]
                 body = json.loads(await part.text())  # type: ignore[union-attr]
             else:
-                files.append(part.filename or part.name or "file")  # type: ignore[union-attr]
-                await part.release()  # type: ignore[union-attr]
+                files.append(
+                    Upload(
+                        part.filename or part.name or "file",  # type: ignore[union-attr]
+                        part.headers.get("Content-Type", "application/octet-stream"),
+                        bytes(await part.read()),  # type: ignore[union-attr]
+                    )
+                )
         return body, tuple(files)
     if not request.can_read_body:
         return None, ()
