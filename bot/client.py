@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
 import pkgutil
+import secrets
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -18,12 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot.exts
+from bot.delivery import Courier
 from bot.errors import GameCommandTree
 from bot.settings import Settings
 from game import migrations
 from game.clock import Clock
 from game.db import transaction
 from game.models import GuildSettings
+from game.scheduling import SeasonScheduler
+from game.services.audits import AuditResult
+from game.services.recorder import MessageRecorder
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,11 @@ def intents() -> discord.Intents:
     wanted.guild_messages = True
     wanted.message_content = True
     return wanted
+
+
+def default_instance_name(settings: Settings) -> str:
+    """Names this process in audit and outbox claims (distinct per process unless configured)."""
+    return settings.instance_name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 def discover_extensions() -> list[str]:
@@ -59,6 +70,9 @@ class CitizenBot(commands.Bot):
         scheduler: AsyncIOScheduler,
         migrate_on_start: bool = True,
         sync_commands: bool = True,
+        recorder: MessageRecorder | None = None,
+        season_scheduler: SeasonScheduler | None = None,
+        instance_name: str | None = None,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -73,9 +87,23 @@ class CitizenBot(commands.Bot):
         self.scheduler = scheduler
         self.migrate_on_start = migrate_on_start
         self.sync_commands = sync_commands
-        self.instance_name = settings.instance_name or f"{socket.gethostname()}:{id(self):x}"
+        self.instance_name = instance_name or default_instance_name(settings)
         self._on_close: list[Callable[[], Awaitable[None]]] = []
         self._on_game_state_change: list[Callable[[int], None]] = []
+        # The game's moving parts: messages recorded, audits on schedule, the outbox delivered.
+        self.recorder = recorder or MessageRecorder(engine)
+        self.season_scheduler = season_scheduler or SeasonScheduler(
+            engine, clock, scheduler, claimed_by=self.instance_name, recorder=self.recorder
+        )
+        self.season_scheduler.on_audit = self._after_audit
+        self.courier = Courier(self)
+        self.on_game_state_change(self.recorder.invalidate)
+        self.on_close(self.recorder.aclose)
+        self.on_close(self.courier.stop)
+
+    async def _after_audit(self, result: AuditResult) -> None:
+        """An audit committed: deliver its bulletin and role changes now, not at the next tick."""
+        self.courier.wake()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -100,9 +128,13 @@ class CitizenBot(commands.Bot):
         if self.migrate_on_start:
             await migrations.upgrade(self.engine)
         self.scheduler.start()
+        # The listener and the loops in the extensions flush the recorder; audits flush it too.
+        await self.recorder.start(background=False)
+        await self.season_scheduler.start()
         for extension in discover_extensions():
             await self.load_extension(extension)
         log.info("Loaded %d extensions", len(self.extensions))
+        self.courier.start()
         if self.sync_commands:
             await self.sync_application_commands()
 
