@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import discord
 import simcord
+from sqlmodel import select
+
+from bot.client import CitizenBot
+from game.services import citizens, guilds
+from game.services.citizens import CitizenView
+
+T = TypeVar("T")
 
 BUREAU_COMMANDS = ("setup", "season", "audit", "adjust", "rules", "catalog", "permits", "appeals")
 REFUSAL = "Only the Bureau can do that"
@@ -63,3 +71,56 @@ def reply(result: simcord.InteractionResult) -> simcord.ResponseMessage:
         return result.followups[-1]
     assert result.response is not None, "the bot did not answer"
     return result.response
+
+
+async def configure(sim: simcord.Env, town: Town) -> None:
+    """What /setup channels and /setup game-channel add store, without going through the commands."""
+    bot: CitizenBot = sim.bot  # type: ignore[assignment]
+    async with bot.transaction() as session:
+        await guilds.update_guild_settings(
+            session,
+            guild_id=town.guild.id,
+            now=bot.clock.now(),
+            announcements_channel_id=town.announcements.id,
+            brag_channel_id=town.brag.id,
+            moderators_channel_id=town.bureau.id,
+        )
+        await guilds.add_game_channel(session, guild_id=town.guild.id, channel_id=town.square.id)
+    bot.game_state_changed(town.guild.id)
+
+
+async def rows(sim: simcord.Env, model: type[T]) -> list[T]:
+    bot: CitizenBot = sim.bot  # type: ignore[assignment]
+    async with bot.transaction() as session:
+        return list((await session.exec(select(model))).all())
+
+
+async def start_season(
+    sim: simcord.Env, town: Town, *, duration: str = "2h", audit_every: str = "15m"
+) -> None:
+    """A moderator starts a classic season with /season start."""
+    result = await town.mod.slash(
+        town.square, "season start", scenario="classic", duration=duration, audit_every=audit_every
+    )
+    assert result.response is not None and not result.response.content, result.response.content
+
+
+async def enrol(sim: simcord.Env, town: Town, *members: simcord.MemberActor) -> list[CitizenView]:
+    """What /join does for each member (through the citizens service, so these tests do not depend on
+    the citizens' commands)."""
+    bot: CitizenBot = sim.bot  # type: ignore[assignment]
+    views = []
+    async with bot.transaction() as session:
+        for member in members:
+            views.append(
+                await citizens.join(
+                    session,
+                    guild_id=town.guild.id,
+                    user_id=member.id,
+                    display_name=member.name,
+                    now=bot.clock.now(),
+                )
+            )
+    bot.game_state_changed(town.guild.id)
+    await bot.recorder.wait_refreshed()
+    return views

@@ -3,22 +3,15 @@ from __future__ import annotations
 import discord
 import pytest
 import simcord
-from sqlmodel import select
 
 from bot.client import CitizenBot
 from game.models import GameChannel, GuildSettings, TierRole
-from tests.bot.bureau_helpers import Town, assert_refused, build_town, open_bureau_commands, reply
+from tests.bot.bureau_helpers import Town, assert_refused, build_town, open_bureau_commands, reply, rows
 
 
 @pytest.fixture
 async def town(sim: simcord.Env) -> Town:
     return build_town(sim)
-
-
-async def rows(sim: simcord.Env, model: type) -> list:
-    bot: CitizenBot = sim.bot  # type: ignore[assignment]
-    async with bot.transaction() as session:
-        return list((await session.exec(select(model))).all())
 
 
 async def test_channels_are_stored_and_shown(sim: simcord.Env, town: Town) -> None:

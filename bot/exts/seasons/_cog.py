@@ -1,0 +1,338 @@
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot import formatting as fmt
+from bot.bureau import DEFAULT_MODERATOR_PERMISSIONS, bureau_embed, guild_of, warning_embed
+from bot.checks import moderator_only
+from bot.client import CitizenBot
+from bot.exts.seasons._lookup import next_due, scenario_choices
+from bot.exts.seasons._views import ConfirmEnd
+from game.errors import NoActiveSeason
+from game.models import Enrollment, SeasonStatus
+from game.rules.durations import parse_duration
+from game.scenario import load_scenario
+from game.services import guilds, seasons
+from game.services.seasons import SeasonView
+
+log = logging.getLogger(__name__)
+
+# How often the bot looks at the game's clock for a due audit or season end. APScheduler wakes the
+# bot on time; this heartbeat is the safety net, and what moves audits on a simulated clock. It asks
+# the database only once the earliest known due time has come.
+HEARTBEAT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Scheduled:
+    """What the SeasonScheduler needs of a season, from the view the service returns."""
+
+    id: int
+    status: str
+    audit_every_s: int
+    ends_at: datetime
+
+
+def _scheduled(view: SeasonView) -> _Scheduled:
+    return _Scheduled(
+        id=view.id,
+        status=view.status.value,
+        audit_every_s=int(view.audit_every.total_seconds()),
+        ends_at=view.ends_at,
+    )
+
+
+def _timestamp(when: datetime, style: str = "f") -> str:
+    """A Discord timestamp: every reader sees it in their own time zone and language."""
+    return f"<t:{int(when.timestamp())}:{style}>"
+
+
+STATUS_WORDS = {
+    SeasonStatus.RUNNING: "\N{LARGE GREEN CIRCLE} Running",
+    SeasonStatus.PAUSED: "\N{DOUBLE VERTICAL BAR} Paused",
+    SeasonStatus.ENDED: "\N{CHEQUERED FLAG} Ended",
+}
+
+ENROLMENT_WORDS = {
+    Enrollment.VOLUNTARY: "Voluntary: members take part with /join",
+    Enrollment.MANDATORY: "Mandatory: whoever speaks in a game channel is enrolled",
+}
+
+
+class Seasons(commands.Cog):
+    """Start, watch, pause, resume and end seasons; every command is the Bureau's."""
+
+    season = app_commands.Group(
+        name="season",
+        description="Run the season: start, status, pause, resume, end, report, enrolment.",
+        guild_only=True,
+        default_permissions=DEFAULT_MODERATOR_PERMISSIONS,
+    )
+
+    def __init__(self, bot: CitizenBot) -> None:
+        self.bot = bot
+        # The earliest time an audit or a season's end can be due; None: look now.
+        self._next_due: datetime | None = None
+        bot.on_game_state_change(self._forget_due)
+        self.heartbeat.start()
+
+    async def cog_unload(self) -> None:
+        self.heartbeat.cancel()
+
+    def _forget_due(self, _guild_id: int) -> None:
+        self._next_due = None
+
+    @tasks.loop(seconds=HEARTBEAT_S)
+    async def heartbeat(self) -> None:
+        scheduler = self.bot.season_scheduler
+        if not scheduler.scheduled:
+            return
+        now = self.bot.clock.now()
+        if self._next_due is not None and now < self._next_due:
+            return
+        try:
+            await scheduler.run_pending(now)
+            self._next_due = await next_due(self.bot.engine, season_ids=scheduler.scheduled)
+        except Exception:
+            self._next_due = None
+            log.exception("season heartbeat failed")
+
+    @heartbeat.before_loop
+    async def _before_heartbeat(self) -> None:
+        await self.bot.wait_until_ready()
+
+    # ------------------------------------------------------------------------------------------ start
+
+    @season.command(name="start", description="Start a season: a scenario, how long, how often to audit.")
+    @app_commands.describe(
+        scenario="The scenario pack to play",
+        duration="How long the season lasts, e.g. 2h, 90m, 1d (default: the scenario's)",
+        audit_every="How often the Bureau audits, e.g. 15m, 30s (default: the scenario's)",
+    )
+    @app_commands.autocomplete(scenario=scenario_choices)
+    @moderator_only()
+    async def start(
+        self,
+        interaction: discord.Interaction[Any],
+        scenario: str,
+        duration: app_commands.Range[str, 1, 40] | None = None,
+        audit_every: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
+        guild = guild_of(interaction)
+        length = parse_duration(duration) if duration else None
+        interval = parse_duration(audit_every) if audit_every else None
+        pack = load_scenario(scenario.strip().lower())
+        now = self.bot.clock.now()
+        async with self.bot.transaction() as session:
+            view = await seasons.start_season(
+                session,
+                guild_id=guild.id,
+                scenario_key=pack.key,
+                now=now,
+                duration=length,
+                audit_every=interval,
+                started_by=interaction.user.id,
+            )
+            settings = await guilds.get_guild_settings(session, guild_id=guild.id)
+            game_channels = await guilds.list_game_channels(session, guild_id=guild.id)
+        self.bot.season_scheduler.schedule_season(_scheduled(view))
+        self.bot.game_state_changed(guild.id)
+
+        announcement = bureau_embed(
+            f"\N{CLASSICAL BUILDING} Season {view.number} begins: {pack.name}", pack.description
+        )
+        announcement.add_field(
+            name="Length",
+            value=f"{fmt.duration(view.ends_at - view.started_at)}, until {_timestamp(view.ends_at)}",
+            inline=False,
+        )
+        announcement.add_field(name="Audits", value=f"every {fmt.duration(view.audit_every)}", inline=True)
+        announcement.add_field(name="Enrolment", value=ENROLMENT_WORDS[view.enrollment], inline=True)
+        announcement.add_field(
+            name="Watched channels",
+            value=" ".join(f"<#{channel_id}>" for channel_id in game_channels)[:1024] or "none yet",
+            inline=False,
+        )
+        warnings = []
+        if not game_channels:
+            warnings.append("No game channel is watched yet: add one with /setup game-channel add.")
+        posted_in = await self._announce(guild, settings.announcements_channel_id, announcement)
+        if posted_in is None and settings.announcements_channel_id:
+            warnings.append(
+                f"I could not post the announcement in <#{settings.announcements_channel_id}>: "
+                "check my permissions there."
+            )
+        if posted_in is None or posted_in == interaction.channel_id:
+            embeds = [announcement]
+            ephemeral = posted_in is not None
+        else:
+            embeds = [
+                bureau_embed(
+                    f"Season {view.number} started",
+                    f"{pack.name}, announced in <#{posted_in}>. "
+                    f"First audit {_timestamp(view.next_audit_at, 'R')}.",
+                )
+            ]
+            ephemeral = True
+        if warnings:
+            embeds.append(warning_embed("Before citizens play", "\n".join(warnings)))
+        await interaction.response.send_message(embeds=embeds, ephemeral=ephemeral)
+
+    async def _announce(
+        self, guild: discord.Guild, channel_id: int | None, embed: discord.Embed
+    ) -> int | None:
+        channel = guild.get_channel(channel_id) if channel_id else None
+        if not isinstance(channel, discord.TextChannel):
+            return None
+        try:
+            await channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as error:
+            log.warning("could not announce in %s: %s", channel, error)
+            return None
+        return channel.id
+
+    # ----------------------------------------------------------------------------------------- status
+
+    @season.command(name="status", description="How the season stands: time left, next audit, citizens.")
+    @moderator_only()
+    async def status(self, interaction: discord.Interaction[Any]) -> None:
+        guild = guild_of(interaction)
+        async with self.bot.transaction() as session:
+            view = await seasons.current_season(session, guild_id=guild.id)
+            past = await seasons.past_seasons(session, guild_id=guild.id, limit=5) if view is None else ()
+        if view is None:
+            lines = [
+                f"Season {s.number}: {s.scenario_name}, ended {_timestamp(s.ended_at or s.ends_at, 'R')}"
+                for s in past
+            ]
+            text = "No season is running. Start one with /season start."
+            if lines:
+                text += "\n\n**Past seasons**\n" + "\n".join(lines)
+            await interaction.response.send_message(embed=bureau_embed("No season", text), ephemeral=True)
+            return
+        await interaction.response.send_message(embed=self._status_embed(view), ephemeral=True)
+
+    def _status_embed(self, view: SeasonView) -> discord.Embed:
+        now = self.bot.clock.now()
+        embed = bureau_embed(f"Season {view.number}: {view.scenario_name}", STATUS_WORDS[view.status])
+        embed.add_field(name="Time left", value=fmt.duration(view.time_left(now)), inline=True)
+        embed.add_field(name="Citizens", value=fmt.number(view.citizens), inline=True)
+        embed.add_field(name="Audits so far", value=fmt.number(view.last_audit_number), inline=True)
+        if view.status is SeasonStatus.RUNNING:
+            embed.add_field(
+                name="Next audit",
+                value=f"{fmt.until(view.next_audit_at, now)} (every {fmt.duration(view.audit_every)})",
+                inline=False,
+            )
+            embed.add_field(name="Ends", value=_timestamp(view.ends_at), inline=False)
+        else:
+            embed.add_field(
+                name="Audits", value=f"every {fmt.duration(view.audit_every)}, paused", inline=False
+            )
+        embed.add_field(name="Enrolment", value=ENROLMENT_WORDS[view.enrollment], inline=False)
+        return embed
+
+    # ------------------------------------------------------------------------------- pause and resume
+
+    @season.command(name="pause", description="Freeze the season: no audits, joining or shopping.")
+    @moderator_only()
+    async def pause(self, interaction: discord.Interaction[Any]) -> None:
+        guild = guild_of(interaction)
+        async with self.bot.transaction() as session:
+            view = await seasons.pause_season(session, guild_id=guild.id, now=self.bot.clock.now())
+        self.bot.season_scheduler.unschedule_season(view.id)
+        self.bot.game_state_changed(guild.id)
+        await interaction.response.send_message(
+            embed=bureau_embed(
+                f"Season {view.number} is paused",
+                "No audits, no joining, no shopping, and nothing said is recorded until /season resume. "
+                f"The clock stops with it: {fmt.duration(view.time_left(self.bot.clock.now()))} remain.",
+            ),
+            ephemeral=True,
+        )
+
+    @season.command(name="resume", description="Start a paused season again.")
+    @moderator_only()
+    async def resume(self, interaction: discord.Interaction[Any]) -> None:
+        guild = guild_of(interaction)
+        async with self.bot.transaction() as session:
+            view = await seasons.resume_season(session, guild_id=guild.id, now=self.bot.clock.now())
+        self.bot.season_scheduler.schedule_season(_scheduled(view))
+        self.bot.game_state_changed(guild.id)
+        await interaction.response.send_message(
+            embed=bureau_embed(
+                f"Season {view.number} resumes",
+                f"It now ends {_timestamp(view.ends_at)}; next audit {_timestamp(view.next_audit_at, 'R')}.",
+            ),
+            ephemeral=True,
+        )
+
+    # -------------------------------------------------------------------------------------------- end
+
+    @season.command(name="end", description="End the season now: last audit, final standings, debrief.")
+    @moderator_only()
+    async def end(self, interaction: discord.Interaction[Any]) -> None:
+        guild = guild_of(interaction)
+        async with self.bot.transaction() as session:
+            view = await seasons.current_season(session, guild_id=guild.id)
+        if view is None:
+            raise NoActiveSeason()
+        confirm = ConfirmEnd(self, owner_id=interaction.user.id, season_number=view.number)
+        confirm.interaction = interaction
+        await interaction.response.send_message(
+            embed=bureau_embed(
+                f"End season {view.number} now?",
+                f"{fmt.plural(view.citizens, 'citizen')} · "
+                f"{fmt.duration(view.time_left(self.bot.clock.now()))} left. The Bureau runs a last "
+                "audit, posts the final standings and sends you the debrief. This cannot be undone.",
+            ),
+            view=confirm,
+            ephemeral=True,
+        )
+
+    async def end_now(self, guild: discord.Guild) -> SeasonView | None:
+        """The last audit, then the season's end; ``None`` if it had already ended (at its deadline)."""
+        try:
+            summary = await seasons.end_season(
+                self.bot.engine,
+                guild_id=guild.id,
+                now=self.bot.clock.now(),
+                claimed_by=self.bot.instance_name,
+                recorder=self.bot.recorder,
+            )
+        except NoActiveSeason:
+            return None
+        self.bot.season_scheduler.unschedule_season(summary.season.id)
+        self.bot.game_state_changed(guild.id)
+        self.bot.courier.wake()
+        return summary.season
+
+    # ------------------------------------------------------------------------------------- enrolment
+
+    @season.command(name="enrollment", description="Voluntary (/join) or mandatory (speaking enrols).")
+    @app_commands.describe(mode="Voluntary: members /join. Mandatory: speaking in a game channel enrols.")
+    @app_commands.choices(
+        mode=[
+            app_commands.Choice(name="voluntary", value=Enrollment.VOLUNTARY.value),
+            app_commands.Choice(name="mandatory", value=Enrollment.MANDATORY.value),
+        ]
+    )
+    @moderator_only()
+    async def enrollment(self, interaction: discord.Interaction[Any], mode: app_commands.Choice[str]) -> None:
+        guild = guild_of(interaction)
+        async with self.bot.transaction() as session:
+            view = await seasons.set_enrollment(
+                session, guild_id=guild.id, enrollment=Enrollment(mode.value), now=self.bot.clock.now()
+            )
+        self.bot.game_state_changed(guild.id)
+        await interaction.response.send_message(
+            embed=bureau_embed(f"Enrolment is now {mode.value}", ENROLMENT_WORDS[view.enrollment]),
+            ephemeral=True,
+        )
