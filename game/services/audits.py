@@ -69,12 +69,10 @@ from game.models import (
 from game.rules.speech import (
     RewardGate,
     SpeechMatcher,
-    message_digest,
     recent_digests_after,
     reward_gate,
 )
 from game.scenario import Scenario, restore_scenario
-from game.services.outbox import add_message
 
 if TYPE_CHECKING:
     from game.services.recorder import MessageRecorder
@@ -198,34 +196,62 @@ class _CitizenState:
         "user_id",
     )
 
-    def __init__(self, row: Any) -> None:
-        self.id: int = row.id
-        self.user_id: int = row.user_id
-        self.display_name: str = row.display_name
-        self.start_score: int = row.score
-        self.score: int = row.score
-        self.start_tier: str = row.tier_key
-        self.balance: int = row.balance
-        self.debt: int = row.debt
-        self.last_reward_at: datetime | None = row.last_reward_at
-        self.digests: list[str] = list(row.recent_digests or [])
+    def __init__(
+        self,
+        *,
+        citizen_id: int,
+        user_id: int,
+        display_name: str,
+        score: int,
+        tier_key: str,
+        balance: int,
+        debt: int,
+        last_reward_at: datetime | None,
+        digests: list[str],
+    ) -> None:
+        self.id = citizen_id
+        self.user_id = user_id
+        self.display_name = display_name
+        self.start_score = score
+        self.score = score
+        self.start_tier = tier_key
+        self.balance = balance
+        self.debt = debt
+        self.last_reward_at = last_reward_at
+        self.digests = digests
         self.digests_changed = False
         # The sum of the negative deltas applied in steps 1-3: what this citizen's friends pay for.
         self.penalty = 0
 
 
+LEDGER_COLUMNS = (
+    "season_id",
+    "citizen_id",
+    "audit_number",
+    "dimension",
+    "delta",
+    "score_before",
+    "score_after",
+    "reason",
+    "source_kind",
+    "source_ref",
+    "rule_key",
+    "created_at",
+)
+
+
 class _Ledger:
     """Builds ledger rows, clamping each delta as it is applied (the invariant lives here)."""
 
-    __slots__ = ("audit_number", "high", "low", "now", "rows", "season_id")
+    __slots__ = ("audit_number", "high", "low", "rows", "season_id", "stamp")
 
-    def __init__(self, *, season_id: int, audit_number: int, low: int, high: int, now: datetime) -> None:
+    def __init__(self, *, season_id: int, audit_number: int, low: int, high: int, stamp: object) -> None:
         self.season_id = season_id
         self.audit_number = audit_number
         self.low = low
         self.high = high
-        self.now = now
-        self.rows: list[dict[str, Any]] = []
+        self.stamp = stamp  # the audit's time, as the driver takes it
+        self.rows: list[tuple[Any, ...]] = []
 
     def add(
         self,
@@ -249,24 +275,84 @@ class _Ledger:
         if applied < 0:
             citizen.penalty += applied
         self.rows.append(
-            {
-                "season_id": self.season_id,
-                "citizen_id": citizen.id,
-                "audit_number": self.audit_number,
-                "dimension": dimension.value,
-                "delta": applied,
-                "score_before": before,
-                "score_after": after,
-                "reason": reason[:_REASON_MAX],
-                "source_kind": source_kind.value,
-                "source_ref": source_ref,
-                "rule_key": rule_key,
-                "related_citizen_id": None,
-                "reverses_entry_id": None,
-                "created_at": self.now,
-            }
+            (
+                self.season_id,
+                citizen.id,
+                self.audit_number,
+                dimension.value,
+                applied,
+                before,
+                after,
+                reason[:_REASON_MAX],
+                source_kind.value,
+                source_ref,
+                rule_key,
+                self.stamp,
+            )
         )
         return applied
+
+
+class _Driver:
+    """The audit's bulk paths, straight to the driver (sqlite3 through aiosqlite, asyncpg).
+
+    SQLAlchemy's per-row processing (bind and result types, dicts) costs more than the database does
+    on 100,000-row statements, so the big reads and writes use the DB-API cursor (``executemany``;
+    ``COPY`` on PostgreSQL) inside the same transaction. The SQL is the same on both engines but for
+    placeholders (``?`` / ``$n``) and how a timestamp travels (SQLAlchemy's SQLite text form / an
+    aware datetime).
+    """
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+        self.postgres = connection.dialect.name == "postgresql"
+
+    def sql(self, statement: str) -> str:
+        if not self.postgres:
+            return statement
+        parts = statement.split("?")
+        return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], start=1)) + parts[-1]
+
+    def time(self, value: datetime | None) -> object:
+        if value is None or self.postgres:
+            return value
+        # As SQLAlchemy's SQLite DateTime stores it: naive UTC text, so comparisons stay consistent.
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def read_time(self, value: object) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+    @staticmethod
+    def read_json_list(value: object) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [str(item) for item in value]
+        loaded = json.loads(str(value))
+        return [str(item) for item in loaded] if isinstance(loaded, list) else []
+
+    async def fetch(self, statement: str, *params: object) -> list[tuple[Any, ...]]:
+        result = await self.connection.exec_driver_sql(self.sql(statement), tuple(params))
+        return [tuple(row) for row in result.all()]
+
+    async def execute_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self.connection.exec_driver_sql(self.sql(statement), [tuple(row) for row in rows])
+
+    async def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self.postgres:
+            raw = await self.connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.copy_records_to_table(table, records=rows, columns=list(columns))
+            return
+        marks = ", ".join("?" * len(columns))
+        await self.execute_many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -432,66 +518,76 @@ async def _audit(
 
 
 # ---------------------------------------------------------------------------------------------------
-# The steps
+# Step 4: friends, in SQL
 
-
+# The friends who lost points in steps 1-3 of this audit are in the temporary table ``audit_citizen``
+# (``penalty`` < 0, the sum of their negative applied deltas), with everyone whose score changed in
+# steps 1-3 (``score``, their score now). One window pass over the friendships, in the primary key's
+# order (citizen, friend), gives for each (citizen, friend) pair the citizen's total ``S`` and the
+# running sum up to this friend. With ``owed = max(cap, trunc(k * S))`` (rules.social), the pair's
+# share is the difference of the cumulative shares ``trunc(owed * running / S)``: whole points that
+# add up to ``owed`` exactly, each within one point of ``owed * penalty / S``. The cumulative share is
+# also the running total of the citizen's social entries, so each entry's score before and after
+# (clamped at the floor with CASE) needs no second pass. Social entries are not in ``audit_citizen``:
+# they never propagate (one hop, no echo back).
 _SOCIAL_SQL = """
 WITH pair AS (
-    SELECT f.citizen_id AS citizen_id, f.friend_id AS friend_id, p.penalty AS penalty
-    FROM audit_citizen p CROSS JOIN friendship f
+    SELECT f.citizen_id AS citizen_id, f.friend_id AS friend_id, p.penalty AS penalty,
+           SUM(p.penalty) OVER everyone AS total,
+           SUM(p.penalty) OVER so_far AS running
+    FROM {join_order}
     WHERE p.penalty < 0 AND f.friend_id = p.citizen_id
+    WINDOW everyone AS (PARTITION BY f.citizen_id ORDER BY f.friend_id
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING),
+           so_far AS (PARTITION BY f.citizen_id ORDER BY f.friend_id ROWS UNBOUNDED PRECEDING)
 ),
 owed AS (
-    SELECT citizen_id, total,
-           CASE WHEN (total * :num) / :den < :cap THEN :cap ELSE (total * :num) / :den END AS amount
-    FROM (SELECT citizen_id, SUM(penalty) AS total FROM pair GROUP BY citizen_id) sums
+    SELECT citizen_id, friend_id, penalty, total, running,
+           CASE WHEN (total * :num) / :den < :cap THEN :cap ELSE (total * :num) / :den END AS owed
+    FROM pair
 ),
-share AS (
-    SELECT pair.citizen_id, pair.friend_id, pair.penalty, owed.amount AS owed,
-           (owed.amount * pair.penalty) / owed.total AS base,
-           ROW_NUMBER() OVER (PARTITION BY pair.citizen_id ORDER BY pair.penalty, pair.friend_id) AS rn
-    FROM pair JOIN owed ON owed.citizen_id = pair.citizen_id
-    WHERE owed.amount < 0
-),
-portion AS (
-    SELECT citizen_id, friend_id, penalty, rn,
-           base - CASE WHEN rn <= short THEN 1 ELSE 0 END AS amount
-    FROM (SELECT share.*, SUM(base) OVER (PARTITION BY citizen_id) - owed AS short FROM share) shares
-),
-running AS (
-    SELECT portion.citizen_id, portion.friend_id, portion.penalty, portion.amount,
-           COALESCE(ac.score, c.score) AS start,
-           SUM(portion.amount) OVER (
-               PARTITION BY portion.citizen_id ORDER BY portion.rn ROWS UNBOUNDED PRECEDING
-           ) AS cum
-    FROM portion
-    JOIN citizen c ON c.id = portion.citizen_id
-    LEFT JOIN audit_citizen ac ON ac.citizen_id = portion.citizen_id
-    WHERE portion.amount < 0
+shares AS (
+    SELECT owed.citizen_id, owed.friend_id, owed.penalty,
+           COALESCE(mine.score, c.score) AS start,
+           (owed.owed * (owed.running - owed.penalty)) / owed.total AS owed_before,
+           (owed.owed * owed.running) / owed.total AS owed_after
+    FROM owed
+    JOIN citizen c ON c.id = owed.citizen_id
+    LEFT JOIN audit_citizen mine ON mine.citizen_id = owed.citizen_id
+    WHERE owed.owed < 0
 ),
 clamped AS (
     SELECT citizen_id, friend_id, penalty,
-           CASE WHEN start + cum - amount < :low THEN :low ELSE start + cum - amount END AS before,
-           CASE WHEN start + cum < :low THEN :low ELSE start + cum END AS after
-    FROM running
+           CASE WHEN start + owed_before < :low THEN :low ELSE start + owed_before END AS score_before,
+           CASE WHEN start + owed_after < :low THEN :low ELSE start + owed_after END AS score_after
+    FROM shares
+    WHERE owed_after < owed_before
 )
 INSERT INTO ledger_entry (
     season_id, citizen_id, audit_number, dimension, delta, score_before, score_after, reason,
     source_kind, source_ref, rule_key, related_citizen_id, created_at
 )
-SELECT :season_id, clamped.citizen_id, :audit_number, :dimension, clamped.after - clamped.before,
-       clamped.before, clamped.after,
-       'Your friend ' || fc.display_name || ' was penalised ' || CAST(-clamped.penalty AS VARCHAR)
-           || ' this audit',
+SELECT :season_id, clamped.citizen_id, :audit_number, :dimension,
+       clamped.score_after - clamped.score_before, clamped.score_before, clamped.score_after,
+       'Your friend ' || friend.display_name || ' was penalised ' || CAST(-clamped.penalty AS VARCHAR),
        :source_kind, CAST(clamped.friend_id AS VARCHAR), :rule_key, clamped.friend_id, :now
-FROM clamped JOIN citizen fc ON fc.id = clamped.friend_id
+FROM clamped JOIN citizen friend ON friend.id = clamped.friend_id
 RETURNING citizen_id, related_citizen_id, delta, score_after
 """
 
+# Few penalised citizens: start from them and find their friends through ix_friendship_friend (then
+# sort the few pairs). Many: read the friendships in primary-key order, already sorted for the window.
+# A CROSS JOIN fixes SQLite's join order; PostgreSQL plans it as any inner join.
+_FEW_PENALISED = "audit_citizen p CROSS JOIN friendship f"
+_MANY_PENALISED = "friendship f CROSS JOIN audit_citizen p"
+_FEW_PENALISED_SHARE = 0.2
 
-def social_statement() -> sa.TextClause:
-    """Step 4 as one statement, over the temporary table ``audit_citizen(citizen_id, score, penalty)``."""
-    return sa.text(_SOCIAL_SQL).bindparams(
+
+def social_statement(*, penalised: int, citizens: int) -> sa.TextClause:
+    """Step 4 as one ``INSERT ... SELECT``, over the temporary table ``audit_citizen``."""
+    few = penalised <= _FEW_PENALISED_SHARE * max(citizens, 1)
+    sql = _SOCIAL_SQL.format(join_order=_FEW_PENALISED if few else _MANY_PENALISED)
+    return sa.text(sql).bindparams(
         sa.bindparam("num", type_=sa.Integer),
         sa.bindparam("den", type_=sa.Integer),
         sa.bindparam("cap", type_=sa.Integer),
@@ -506,7 +602,7 @@ def social_statement() -> sa.TextClause:
 
 
 async def create_work_table(connection: AsyncConnection) -> None:
-    """The temporary ``audit_citizen`` table: scores after steps 1-3 and penalties, for step 4."""
+    """The temporary ``audit_citizen(citizen_id, score, penalty)``: scores after steps 1-3, penalties."""
     if connection.dialect.name == "postgresql":
         await connection.exec_driver_sql(
             "CREATE TEMPORARY TABLE audit_citizen "
@@ -520,23 +616,53 @@ async def create_work_table(connection: AsyncConnection) -> None:
         )
 
 
+async def fill_work_table(connection: AsyncConnection, rows: Sequence[tuple[int, int, int]]) -> None:
+    driver = _Driver(connection)
+    await driver.insert_many("audit_citizen", ("citizen_id", "score", "penalty"), rows)
+    if driver.postgres:
+        # A temporary table has no statistics until analysed; without them the planner guesses badly.
+        await connection.exec_driver_sql("ANALYZE audit_citizen")
+
+
 async def drop_work_table(connection: AsyncConnection) -> None:
     if connection.dialect.name != "postgresql":  # PostgreSQL drops it at commit
         await connection.exec_driver_sql("DROP TABLE IF EXISTS temp.audit_citizen")
 
 
-async def fill_work_table(connection: AsyncConnection, rows: Sequence[Mapping[str, int]]) -> None:
-    if rows:
-        await connection.execute(
-            sa.text(
-                "INSERT INTO audit_citizen (citizen_id, score, penalty) "
-                "VALUES (:citizen_id, :score, :penalty)"
-            ),
-            list(rows),
-        )
-    if connection.dialect.name == "postgresql":
-        # A temporary table has no statistics until analysed; without them the planner guesses badly.
-        await connection.exec_driver_sql("ANALYZE audit_citizen")
+async def friends_penalties(
+    connection: AsyncConnection,
+    *,
+    season_id: int,
+    audit_number: int,
+    now: datetime,
+    factor_numerator: int,
+    factor_denominator: int,
+    cap: int,
+    low: int,
+    penalised: int,
+    citizens: int,
+) -> list[tuple[int, int, int, int]]:
+    """Run step 4 over a filled ``audit_citizen``: ``(citizen, friend, delta, score_after)`` per entry."""
+    rows = await connection.execute(
+        social_statement(penalised=penalised, citizens=citizens),
+        {
+            "num": factor_numerator,
+            "den": factor_denominator,
+            "cap": cap,
+            "low": low,
+            "season_id": season_id,
+            "audit_number": audit_number,
+            "dimension": Dimension.SOCIAL.value,
+            "source_kind": SourceKind.FRIEND.value,
+            "rule_key": FRIEND_RULE_KEY,
+            "now": now,
+        },
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+# ---------------------------------------------------------------------------------------------------
+# One audit
 
 
 class _AuditRun:
@@ -553,6 +679,7 @@ class _AuditRun:
         compiled: _Compiled,
     ) -> None:
         self.connection = connection
+        self.driver = _Driver(connection)
         self.season_id = season_id
         self.guild_id = guild_id
         self.number = number
@@ -564,10 +691,10 @@ class _AuditRun:
             audit_number=number,
             low=self.scenario.score.minimum,
             high=self.scenario.score.maximum,
-            now=now,
+            stamp=self.driver.time(now),
         )
         self.citizens: dict[int, _CitizenState] = {}
-        self.social_rows: list[Any] = []
+        self.social_rows: list[tuple[int, int, int, int]] = []
         self.messages_scored = 0
         self.purchases_applied = 0
         self.ledger_entries = 0
@@ -576,6 +703,8 @@ class _AuditRun:
         self.tier_changes = 0
         self.outbox_messages = 0
         self.timings: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._cpu_mark = time.process_time()
 
     def stats(self, duration: float) -> dict[str, Any]:
         return {
@@ -587,11 +716,16 @@ class _AuditRun:
             "tier_changes": self.tier_changes,
             "duration_s": round(duration, 4),
             "timings_s": {step: round(seconds, 4) for step, seconds in self.timings.items()},
+            "cpu_s": {step: round(seconds, 4) for step, seconds in self.cpu.items()},
         }
 
     def _lap(self, step: str, since: float) -> float:
         now = time.perf_counter()
         self.timings[step] = now - since
+        cpu = time.process_time()
+        # CPU time of the process (the driver's thread included): steadier than wall time on a busy host.
+        self.cpu[step] = cpu - self._cpu_mark
+        self._cpu_mark = cpu
         return now
 
     async def execute(self) -> None:
@@ -603,8 +737,7 @@ class _AuditRun:
         await self._consumption()
         self._finance()
         mark = self._lap("consumption_finance", mark)
-        if self.ledger.rows:
-            await self.connection.execute(sa.insert(ledger_t), self.ledger.rows)
+        await self.driver.insert_many("ledger_entry", LEDGER_COLUMNS, self.ledger.rows)
         self.ledger_entries = len(self.ledger.rows)
         mark = self._lap("ledger_write", mark)
         await self._social()
@@ -615,20 +748,27 @@ class _AuditRun:
         self._lap("outbox", mark)
 
     async def _load_citizens(self) -> None:
-        rows = await self.connection.execute(
-            sa.select(
-                citizen_t.c.id,
-                citizen_t.c.user_id,
-                citizen_t.c.display_name,
-                citizen_t.c.score,
-                citizen_t.c.tier_key,
-                citizen_t.c.balance,
-                citizen_t.c.debt,
-                citizen_t.c.last_reward_at,
-                citizen_t.c.recent_digests,
-            ).where(citizen_t.c.season_id == self.season_id)
+        driver = self.driver
+        rows = await driver.fetch(
+            "SELECT id, user_id, display_name, score, tier_key, balance, debt, last_reward_at, "
+            "recent_digests FROM citizen WHERE season_id = ?",
+            self.season_id,
         )
-        self.citizens = {row.id: _CitizenState(row) for row in rows}
+        read_time, read_list = driver.read_time, driver.read_json_list
+        self.citizens = {
+            row[0]: _CitizenState(
+                citizen_id=row[0],
+                user_id=row[1],
+                display_name=row[2],
+                score=row[3],
+                tier_key=row[4],
+                balance=row[5],
+                debt=row[6],
+                last_reward_at=read_time(row[7]),
+                digests=read_list(row[8]),
+            )
+            for row in rows
+        }
 
     async def _permits(self) -> dict[int, list[tuple[str, datetime | None, datetime | None]]]:
         rows = await self.connection.execute(
@@ -645,52 +785,41 @@ class _AuditRun:
         return permits
 
     async def _speech(self) -> None:
-        pending = list(
-            await self.connection.execute(
-                sa.delete(pending_t)
-                .where(pending_t.c.season_id == self.season_id)
-                .returning(
-                    pending_t.c.id,
-                    pending_t.c.citizen_id,
-                    pending_t.c.channel_id,
-                    pending_t.c.message_id,
-                    pending_t.c.content,
-                    pending_t.c.created_at,
-                )
-            )
-        )
+        pending = await self._take_pending()
         if not pending:
             return
-        # In the order they were said: the reward gate depends on it.
-        pending.sort(key=itemgetter(5, 0))
         permits = await self._permits()
-        scenario = self.scenario
-        judge = self.compiled.matcher.judge_message
-        rewards = scenario.rewards
+        read_time = self.driver.read_time
+        judge = self.compiled.matcher.judge_with_digest
+        rewards = self.scenario.rewards
         add = self.ledger.add
         citizens = self.citizens
         guild = self.guild_id
         no_permits: frozenset[str] = frozenset()
         scored = 0
-        for _id, citizen_id, channel_id, message_id, content, created_at in pending:
+        for _id, citizen_id, channel_id, message_id, content, stored_at in pending:
             citizen = citizens.get(citizen_id)
-            if citizen is None:  # left the season in this very transaction's snapshot: nothing to score
+            if citizen is None:  # cannot happen: pending rows are deleted with their citizen
                 continue
             scored += 1
+            # The message's time is parsed only when a rule needs it (a permit, a reward).
+            created_at: datetime | None = None
             held = permits.get(citizen_id)
-            active = (
-                frozenset(
+            if held:
+                created_at = read_time(stored_at)
+                assert created_at is not None
+                active = frozenset(
                     topic
                     for topic, since, until in held
                     if (since is None or since <= created_at) and (until is None or created_at < until)
                 )
-                if held
-                else no_permits
-            )
-            findings = judge(content, permits=active)
-            digest = message_digest(content)
+            else:
+                active = no_permits
+            findings, digest = judge(content, permits=active)
             if findings and findings[-1].delta > 0:
                 # Only a reward is ever gated, and a message has at most one, last.
+                created_at = created_at or read_time(stored_at)
+                assert created_at is not None
                 gate = reward_gate(
                     digest=digest,
                     recent_digests=citizen.digests,
@@ -718,46 +847,56 @@ class _AuditRun:
                     )
         self.messages_scored = scored
 
-    async def _consumption(self) -> None:
-        purchases = list(
-            await self.connection.execute(
-                sa.update(purchase_t)
-                .where(purchase_t.c.season_id == self.season_id, purchase_t.c.audit_number.is_(None))
-                .values(audit_number=self.number)
-                .returning(
-                    purchase_t.c.id,
-                    purchase_t.c.citizen_id,
-                    purchase_t.c.item_key,
-                    purchase_t.c.item_name,
-                    purchase_t.c.quantity,
-                    purchase_t.c.effect,
-                    purchase_t.c.dimension,
-                )
+    async def _take_pending(self) -> list[tuple[Any, ...]]:
+        """The season's pending messages, in the order they were said, deleted in the same breath.
+
+        PostgreSQL: one ``DELETE ... RETURNING``, so a message recorded meanwhile by another connection
+        is neither scored nor lost. SQLite: ``SELECT`` then ``DELETE`` (cheaper than ``RETURNING``
+        there), equally exact because this transaction holds the write lock (``BEGIN IMMEDIATE``).
+        Message text is gone from the database once the audit commits.
+        """
+        columns = "id, citizen_id, channel_id, message_id, content, created_at"
+        if self.driver.postgres:
+            rows = await self.driver.fetch(
+                f"DELETE FROM pending_message WHERE season_id = ? RETURNING {columns}", self.season_id
             )
+        else:
+            rows = await self.driver.fetch(
+                f"SELECT {columns} FROM pending_message WHERE season_id = ?", self.season_id
+            )
+            await self.connection.exec_driver_sql(
+                "DELETE FROM pending_message WHERE season_id = ?", (self.season_id,)
+            )
+        # SQLite's timestamps are fixed-width text, which sorts as the times do.
+        rows.sort(key=itemgetter(5, 0))
+        return rows
+
+    async def _consumption(self) -> None:
+        purchases = await self.driver.fetch(
+            "UPDATE purchase SET audit_number = ? WHERE season_id = ? AND audit_number IS NULL "
+            "RETURNING id, citizen_id, item_key, item_name, quantity, effect, dimension",
+            self.number,
+            self.season_id,
         )
         purchases.sort(key=itemgetter(0))
         reasons = self.compiled.item_reasons
-        for purchase in purchases:
-            citizen = self.citizens.get(purchase.citizen_id)
+        for purchase_id, citizen_id, item_key, item_name, quantity, effect, dimension in purchases:
+            citizen = self.citizens.get(citizen_id)
             if citizen is None:
                 continue
             self.purchases_applied += 1
-            if purchase.effect == 0:
+            if effect == 0:
                 continue
-            what = (
-                purchase.item_name
-                if purchase.quantity == 1
-                else f"{purchase.quantity} × {purchase.item_name}"
-            )
-            reason = reasons.get(purchase.item_key)
+            what = item_name if quantity == 1 else f"{quantity} × {item_name}"
+            reason = reasons.get(item_key)
             self.ledger.add(
                 citizen,
-                dimension=Dimension(purchase.dimension),
-                delta=purchase.effect,
+                dimension=Dimension(dimension),
+                delta=effect,
                 reason=f"Bought {what}: {reason}" if reason else f"Bought {what}",
                 source_kind=SourceKind.PURCHASE,
-                source_ref=str(purchase.id),
-                rule_key=purchase.item_key,
+                source_ref=str(purchase_id),
+                rule_key=item_key,
             )
 
     def _finance(self) -> None:
@@ -784,46 +923,43 @@ class _AuditRun:
     async def _social(self) -> None:
         friends = self.scenario.friends
         work = [
-            {"citizen_id": c.id, "score": c.score, "penalty": c.penalty}
+            (c.id, c.score, c.penalty)
             for c in self.citizens.values()
             if c.penalty < 0 or c.score != c.start_score
         ]
-        if not any(row["penalty"] < 0 for row in work) or friends.factor_numerator == 0:
+        penalised = sum(1 for row in work if row[2] < 0)
+        if penalised == 0 or friends.factor_numerator == 0:
             return
         await create_work_table(self.connection)
         await fill_work_table(self.connection, work)
-        rows = (
-            await self.connection.execute(
-                social_statement(),
-                {
-                    "num": friends.factor_numerator,
-                    "den": friends.factor_denominator,
-                    "cap": friends.cap_per_audit,
-                    "low": self.scenario.score.minimum,
-                    "season_id": self.season_id,
-                    "audit_number": self.number,
-                    "dimension": Dimension.SOCIAL.value,
-                    "source_kind": SourceKind.FRIEND.value,
-                    "rule_key": FRIEND_RULE_KEY,
-                    "now": self.now,
-                },
-            )
-        ).all()
+        self.social_rows = await friends_penalties(
+            self.connection,
+            season_id=self.season_id,
+            audit_number=self.number,
+            now=self.now,
+            factor_numerator=friends.factor_numerator,
+            factor_denominator=friends.factor_denominator,
+            cap=friends.cap_per_audit,
+            low=self.scenario.score.minimum,
+            penalised=penalised,
+            citizens=len(self.citizens),
+        )
         await drop_work_table(self.connection)
-        self.social_rows = list(rows)
-        self.social_entries = len(rows)
-        self.ledger_entries += len(rows)
+        self.social_entries = len(self.social_rows)
+        self.ledger_entries += self.social_entries
         # Social deltas are all <= 0, so the lowest score_after is each citizen's final score.
-        for citizen_id, _friend_id, _delta, score_after in rows:
-            citizen = self.citizens[citizen_id]
+        citizens = self.citizens
+        for citizen_id, _friend_id, _delta, score_after in self.social_rows:
+            citizen = citizens[citizen_id]
             if score_after < citizen.score:
                 citizen.score = score_after
 
     async def _write_citizens(self) -> list[tuple[_CitizenState, str]]:
         tier_by_score = self.compiled.tier_by_score
         low = self.scenario.score.minimum
-        full: list[dict[str, Any]] = []
-        money: list[dict[str, Any]] = []
+        driver = self.driver
+        with_speech: list[tuple[Any, ...]] = []
+        others: list[tuple[Any, ...]] = []
         tier_changes: list[tuple[_CitizenState, str]] = []
         counts: Counter[int] = Counter()
         for citizen in self.citizens.values():
@@ -834,38 +970,29 @@ class _AuditRun:
                 counts[citizen.start_score] -= 1
                 counts[citizen.score] += 1
                 self.citizens_changed += 1
-            values = {
-                "b_id": citizen.id,
-                "b_score": citizen.score,
-                "b_tier": tier,
-                "b_balance": citizen.balance,
-                "b_debt": citizen.debt,
-            }
             if citizen.digests_changed:
-                values["b_last_reward_at"] = citizen.last_reward_at
-                values["b_digests"] = citizen.digests
-                full.append(values)
+                with_speech.append(
+                    (
+                        citizen.score,
+                        tier,
+                        citizen.balance,
+                        citizen.debt,
+                        driver.time(citizen.last_reward_at),
+                        json.dumps(citizen.digests),
+                        citizen.id,
+                    )
+                )
             else:
-                money.append(values)
+                others.append((citizen.score, tier, citizen.balance, citizen.debt, citizen.id))
         self.tier_changes = len(tier_changes)
-        base = sa.update(citizen_t).where(citizen_t.c.id == sa.bindparam("b_id"))
-        money_values: dict[str, Any] = {
-            "score": sa.bindparam("b_score"),
-            "tier_key": sa.bindparam("b_tier"),
-            "balance": sa.bindparam("b_balance"),
-            "debt": sa.bindparam("b_debt"),
-        }
-        if money:
-            await self.connection.execute(base.values(**money_values), money)
-        if full:
-            await self.connection.execute(
-                base.values(
-                    **money_values,
-                    last_reward_at=sa.bindparam("b_last_reward_at"),
-                    recent_digests=sa.bindparam("b_digests"),
-                ),
-                full,
-            )
+        await driver.execute_many(
+            "UPDATE citizen SET score = ?, tier_key = ?, balance = ?, debt = ? WHERE id = ?", others
+        )
+        await driver.execute_many(
+            "UPDATE citizen SET score = ?, tier_key = ?, balance = ?, debt = ?, last_reward_at = ?, "
+            "recent_digests = ? WHERE id = ?",
+            with_speech,
+        )
         deltas = [
             {"season_id": self.season_id, "score": score, "citizens": change}
             for score, change in sorted(counts.items())
@@ -885,24 +1012,31 @@ class _AuditRun:
     def _person(self, citizen: _CitizenState) -> dict[str, Any]:
         return {"citizen_id": citizen.id, "user_id": citizen.user_id, "display_name": citizen.display_name}
 
+    async def _write_outbox(self, messages: Sequence[tuple[OutboxKind, Mapping[str, Any]]]) -> None:
+        stamp = self.driver.time(self.now)
+        rows = [
+            (self.guild_id, self.season_id, kind.value, json.dumps(payload), stamp, 0)
+            for kind, payload in messages
+        ]
+        await self.driver.insert_many(
+            "outbox", ("guild_id", "season_id", "kind", "payload", "created_at", "attempts"), rows
+        )
+        self.outbox_messages += len(rows)
+
     async def _outbox(self, tier_changes: list[tuple[_CitizenState, str]]) -> None:
-        rows: list[dict[str, Any]] = []
         ranks = self.compiled.tier_rank
-        for citizen, tier in tier_changes:
-            rows.append(
-                add_message(
-                    guild_id=self.guild_id,
-                    season_id=self.season_id,
-                    kind=OutboxKind.ROLE_SYNC,
-                    payload={
-                        **self._person(citizen),
-                        "audit_number": self.number,
-                        "old_tier": citizen.start_tier,
-                        "new_tier": tier,
-                    },
-                    now=self.now,
-                )
+        messages: list[tuple[OutboxKind, Mapping[str, Any]]] = [
+            (
+                OutboxKind.ROLE_SYNC,
+                {
+                    **self._person(citizen),
+                    "audit_number": self.number,
+                    "old_tier": citizen.start_tier,
+                    "new_tier": tier,
+                },
             )
+            for citizen, tier in tier_changes
+        ]
         changed = [c for c in self.citizens.values() if c.score != c.start_score]
         gains = sorted(
             (c for c in changed if c.score > c.start_score), key=lambda c: (c.start_score - c.score, c.id)
@@ -915,6 +1049,14 @@ class _AuditRun:
             return {
                 **self._person(citizen),
                 "delta": citizen.score - citizen.start_score,
+                "score": citizen.score,
+            }
+
+        def tier_change(citizen: _CitizenState, tier: str) -> dict[str, Any]:
+            return {
+                **self._person(citizen),
+                "old_tier": citizen.start_tier,
+                "new_tier": tier,
                 "score": citizen.score,
             }
 
@@ -941,46 +1083,24 @@ class _AuditRun:
                 if friend_id in self.citizens
             ],
             "friend_cascades_total": len(cascades),
-            "promotions": [
-                {**self._person(c), "old_tier": c.start_tier, "new_tier": tier, "score": c.score}
-                for c, tier in promotions[:BULLETIN_LIST_LIMIT]
-            ],
+            "promotions": [tier_change(c, tier) for c, tier in promotions[:BULLETIN_LIST_LIMIT]],
             "promotions_total": len(promotions),
-            "demotions": [
-                {**self._person(c), "old_tier": c.start_tier, "new_tier": tier, "score": c.score}
-                for c, tier in demotions[:BULLETIN_LIST_LIMIT]
-            ],
+            "demotions": [tier_change(c, tier) for c, tier in demotions[:BULLETIN_LIST_LIMIT]],
             "demotions_total": len(demotions),
         }
-        rows.append(
-            add_message(
-                guild_id=self.guild_id,
-                season_id=self.season_id,
-                kind=OutboxKind.BULLETIN,
-                payload=bulletin,
-                now=self.now,
-            )
-        )
-        await self.connection.execute(sa.insert(outbox_t), rows)
-        self.outbox_messages = len(rows)
+        messages.append((OutboxKind.BULLETIN, bulletin))
+        await self._write_outbox(messages)
 
     async def write_season_end(self, *, season_number: int) -> None:
-        def standings(order: Sequence[Any]) -> list[dict[str, Any]]:
-            return [
-                {
-                    "citizen_id": citizen.id,
-                    "user_id": citizen.user_id,
-                    "display_name": citizen.display_name,
-                    "score": citizen.score,
-                }
-                for citizen in order[:STANDINGS_TOP]
-            ]
+        def standings(order: Sequence[_CitizenState]) -> list[dict[str, Any]]:
+            return [{**self._person(c), "score": c.score} for c in order[:STANDINGS_TOP]]
 
         everyone = list(self.citizens.values())
         top = sorted(everyone, key=lambda c: (-c.score, c.id))
         bottom = sorted(everyone, key=lambda c: (c.score, c.id))
         tiers = Counter(self.compiled.tier_by_score[c.score - self.scenario.score.minimum] for c in everyone)
         payload = {
+            "season_id": self.season_id,
             "season_number": season_number,
             "audits": self.number,
             "citizens": len(everyone),
@@ -990,16 +1110,4 @@ class _AuditRun:
             "tiers": {tier.key: tiers.get(tier.key, 0) for tier in self.scenario.tiers},
             "ended_at": self.now.astimezone(UTC).isoformat(),
         }
-        await self.connection.execute(
-            sa.insert(outbox_t),
-            [
-                add_message(
-                    guild_id=self.guild_id,
-                    season_id=self.season_id,
-                    kind=OutboxKind.SEASON_END,
-                    payload=payload,
-                    now=self.now,
-                )
-            ],
-        )
-        self.outbox_messages += 1
+        await self._write_outbox([(OutboxKind.SEASON_END, payload)])

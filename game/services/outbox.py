@@ -4,9 +4,9 @@ Rows are written in the same transaction as what caused them (an audit's bulleti
 a season's final standings), so nothing is announced that did not happen and nothing that happened
 goes unannounced. The bot delivers them in three steps:
 
-1. :func:`claim_undelivered` takes up to ``limit`` rows for this process in one statement (``UPDATE ...
-   WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``), so two processes never hold the same
-   row; on SQLite ``BEGIN IMMEDIATE`` serialises the claimers instead.
+1. :func:`claim_undelivered` takes up to ``limit`` rows for this process in one transaction
+   (``SELECT ... FOR UPDATE SKIP LOCKED``, then ``UPDATE ... RETURNING``), so two processes never hold
+   the same row; on SQLite ``BEGIN IMMEDIATE`` serialises the claimers instead.
 2. It posts to Discord.
 3. :func:`mark_delivered` (never offered again) or :func:`mark_failed` (offered again after a back-off).
 
@@ -112,25 +112,31 @@ async def claim_undelivered(
     candidates = sa.select(outbox.c.id).where(claimable(outbox))
     if guild_ids is not None:
         candidates = candidates.where(outbox.c.guild_id.in_(list(guild_ids)))
+    # Two statements in one transaction: pick and lock (PostgreSQL skips rows another claimer holds;
+    # SQLite's BEGIN IMMEDIATE lets one claimer in at a time), then stamp exactly those rows. An
+    # ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`` is no substitute: PostgreSQL
+    # may re-run the subquery and stamp more than n rows.
     candidates = candidates.order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)
-    # The condition is repeated on the outer UPDATE: on PostgreSQL a row another claimer took between
-    # the subquery and the update is re-checked there and left alone.
-    statement = (
-        sa.update(outbox)
-        .where(outbox.c.id.in_(candidates.scalar_subquery()), claimable(outbox))
-        .values(claimed_at=now, claimed_by=claimed_by)
-        .returning(
-            outbox.c.id,
-            outbox.c.guild_id,
-            outbox.c.season_id,
-            outbox.c.kind,
-            outbox.c.payload,
-            outbox.c.attempts,
-            outbox.c.created_at,
-        )
-    )
     async with engine.begin() as connection:
-        rows = (await connection.execute(statement)).all()
+        ids = list((await connection.execute(candidates)).scalars())
+        if not ids:
+            return []
+        rows = (
+            await connection.execute(
+                sa.update(outbox)
+                .where(outbox.c.id.in_(ids))
+                .values(claimed_at=now, claimed_by=claimed_by)
+                .returning(
+                    outbox.c.id,
+                    outbox.c.guild_id,
+                    outbox.c.season_id,
+                    outbox.c.kind,
+                    outbox.c.payload,
+                    outbox.c.attempts,
+                    outbox.c.created_at,
+                )
+            )
+        ).all()
     items = [
         OutboxItem(
             id=row.id,
