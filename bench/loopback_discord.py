@@ -820,33 +820,33 @@ class LoopbackDiscord:
     def _option_value(
         self, option: Mapping[str, Any], value: Any, resolved: dict[str, dict[str, Any]]
     ) -> Any:
+        """The option's wire value; users, channels and roles also go into ``resolved``, as Discord does."""
         kind = option["type"]
-        if kind in (OPTION_USER, OPTION_MENTIONABLE) and (
-            isinstance(value, FakeUser) or int(value) in self.guild.members
-        ):
-            member = self.guild.members[value.id if isinstance(value, FakeUser) else int(value)]
-            resolved.setdefault("users", {})[str(member.user.id)] = member.user.payload()
-            resolved.setdefault("members", {})[str(member.user.id)] = member.payload(with_user=False) | {
-                "permissions": str(self.guild.permissions_of(member.user.id))
+        if kind not in (OPTION_USER, OPTION_CHANNEL, OPTION_ROLE, OPTION_MENTIONABLE):
+            converters: dict[int, Callable[[Any], Any]] = {
+                OPTION_STRING: str,
+                OPTION_INTEGER: int,
+                OPTION_BOOLEAN: bool,
+                OPTION_NUMBER: float,
             }
-            return str(member.user.id)
+            return converters.get(kind, lambda v: v)(value)
+        snowflake = value.id if isinstance(value, FakeUser | FakeChannel | FakeRole) else int(value)
         if kind == OPTION_CHANNEL:
-            channel = self.guild.channel(value.id if isinstance(value, FakeChannel) else int(value))
-            resolved.setdefault("channels", {})[str(channel.id)] = channel.payload(self.guild.id) | {
+            channel = self.guild.channel(snowflake)
+            resolved.setdefault("channels", {})[str(snowflake)] = channel.payload(self.guild.id) | {
                 "permissions": str(ALL_PERMISSIONS)
             }
-            return str(channel.id)
-        if kind in (OPTION_ROLE, OPTION_MENTIONABLE):
-            role = self.guild.role(value.id if isinstance(value, FakeRole) else int(value))
-            resolved.setdefault("roles", {})[str(role.id)] = role.payload()
-            return str(role.id)
-        converters: dict[int, Callable[[Any], Any]] = {
-            OPTION_STRING: str,
-            OPTION_INTEGER: int,
-            OPTION_BOOLEAN: bool,
-            OPTION_NUMBER: float,
-        }
-        return converters.get(kind, lambda v: v)(value)
+        elif snowflake in self.guild.members and kind != OPTION_ROLE:
+            member = self.guild.members[snowflake]
+            resolved.setdefault("users", {})[str(snowflake)] = member.user.payload()
+            resolved.setdefault("members", {})[str(snowflake)] = member.payload(with_user=False) | {
+                "permissions": str(self.guild.permissions_of(snowflake))
+            }
+        elif kind == OPTION_USER:
+            raise LookupError(f"no member {snowflake} in the loopback guild")
+        else:
+            resolved.setdefault("roles", {})[str(snowflake)] = self.guild.role(snowflake).payload()
+        return str(snowflake)
 
     # -- HTTP plumbing --
 
