@@ -23,7 +23,7 @@ class OwnedView(GameView):
         super().__init__(timeout=timeout)
         self.owner_id = owner_id
         self.refusal = refusal
-        self.message: discord.Message | discord.InteractionMessage | None = None
+        self.message: discord.Message | discord.InteractionMessage | discord.WebhookMessage | None = None
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id == self.owner_id:

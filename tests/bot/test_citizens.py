@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import json
 
+import discord
 import pytest
 import simcord
 from sqlmodel import col
 
 from game.models import Citizen, Friendship, LedgerEntry, ScoreCount
+from game.services import guilds
 from tests.bot.citizen_helpers import (
     Plaza,
     assert_clean,
@@ -310,3 +312,22 @@ async def test_brag_by_a_non_citizen_is_refused(sim: simcord.Env, plaza: Plaza) 
 
     assert refusal(await plaza.cy.slash(plaza.square, "brag")) == NOT_A_CITIZEN
     assert plaza.brag.last_message is None
+
+
+async def test_brag_where_the_bot_may_not_post_says_what_to_fix(sim: simcord.Env, plaza: Plaza) -> None:
+    await join(sim, plaza, plaza.ana)
+    me = plaza.guild.me
+    assert me is not None
+    locked = plaza.guild.create_text_channel(
+        "locked-brag", overwrites={me: discord.PermissionOverwrite(send_messages=False)}
+    )
+    bot = bot_of(sim)
+    async with bot.transaction() as session:
+        await guilds.update_guild_settings(
+            session, guild_id=plaza.guild.id, now=sim.now(), brag_channel_id=locked.id
+        )
+
+    result = await plaza.ana.slash(plaza.square, "brag")
+
+    assert refusal(result).startswith("Discord refused me the permission for that.")
+    assert locked.last_message is None

@@ -96,6 +96,9 @@ class Citizens(commands.Cog):
     @app_commands.guild_only()
     async def leave(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
+        # Counting what is held reads the member's whole record: acknowledge first, privately, so a
+        # refusal below stays private too.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.bot.transaction() as session:
             data = await citizens.export_data(
                 session, guild_id=guild.id, user_id=interaction.user.id, now=self.bot.clock.now()
@@ -112,13 +115,14 @@ class Citizens(commands.Cog):
             colour=discord.Colour.dark_red(),
         )
         view = ConfirmLeave(self.bot, owner_id=interaction.user.id, guild_id=guild.id)
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
-        view.message = await interaction.original_response()
+        view.message = await interaction.followup.send(embed=embed, view=view, ephemeral=True, wait=True)
 
     @app_commands.command(name="mydata", description="Everything stored about you here, as a JSON file.")
     @app_commands.guild_only()
     async def mydata(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
+        # A long season is a long record: acknowledge first, privately (refusals stay private too).
+        await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.bot.transaction() as session:
             data = await citizens.export_data(
                 session, guild_id=guild.id, user_id=interaction.user.id, now=self.bot.clock.now()
@@ -128,7 +132,7 @@ class Citizens(commands.Cog):
         payload = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
         file = discord.File(io.BytesIO(payload), filename=MYDATA_FILE)
         summary = f"Everything the Bureau holds about you here: {_held(data)}. Only you can see this."
-        await interaction.response.send_message(summary, file=file, ephemeral=True)
+        await interaction.followup.send(summary, file=file, ephemeral=True)
 
     # ------------------------------------------------------------------------------- the public record
 

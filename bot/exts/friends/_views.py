@@ -39,7 +39,7 @@ class FriendAnswer(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMP
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> FriendAnswer:
         return cls(
             action=match["action"],
