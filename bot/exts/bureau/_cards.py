@@ -1,0 +1,43 @@
+"""How the courier posts permit and appeal requests: a card with Approve/Deny buttons, moderators' channel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.delivery import Courier, Post, file_marker
+from bot.exts.bureau._views import appeal_card, decision_view, permit_card
+from game.models import OutboxKind
+from game.services.outbox import OutboxItem
+
+
+async def _permit_request(courier: Courier, item: OutboxItem) -> Sequence[tuple[str, Post]]:
+    permit_id = int(item.payload["permit_id"])
+    return [
+        (
+            "moderators",
+            Post(
+                marker=file_marker(item.id),
+                embeds=[permit_card(item.payload)],
+                view=decision_view("permit", permit_id),
+            ),
+        )
+    ]
+
+
+async def _appeal_request(courier: Courier, item: OutboxItem) -> Sequence[tuple[str, Post]]:
+    appeal_id = int(item.payload["appeal_id"])
+    return [
+        (
+            "moderators",
+            Post(
+                marker=file_marker(item.id),
+                embeds=[appeal_card(item.payload)],
+                view=decision_view("appeal", appeal_id),
+            ),
+        )
+    ]
+
+
+def register_cards(courier: Courier) -> None:
+    courier.renderers[OutboxKind.PERMIT_REQUEST] = _permit_request
+    courier.renderers[OutboxKind.APPEAL_REQUEST] = _appeal_request
