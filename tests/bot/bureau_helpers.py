@@ -102,7 +102,8 @@ async def start_season(
     result = await town.mod.slash(
         town.square, "season start", scenario="classic", duration=duration, audit_every=audit_every
     )
-    assert result.response is not None and not result.response.content, result.response.content
+    assert result.response is not None
+    assert not result.response.content, result.response.content
 
 
 async def enrol(sim: simcord.Env, town: Town, *members: simcord.MemberActor) -> list[CitizenView]:

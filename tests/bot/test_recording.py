@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import discord
 import pytest
 import simcord
 from sqlalchemy import event
@@ -135,12 +134,3 @@ async def test_messages_buffered_at_shutdown_are_written(sim: simcord.Env, town:
     await bot.close()
 
     assert [row.content for row in await rows(sim, PendingMessage)] == ["last words before the restart"]
-
-
-def test_intents_include_message_content() -> None:
-    from bot.client import intents
-
-    wanted = intents()
-    assert wanted.message_content and wanted.guild_messages and wanted.members
-    assert not wanted.dm_messages
-    assert isinstance(wanted, discord.Intents)

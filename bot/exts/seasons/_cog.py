@@ -13,6 +13,7 @@ from bot import formatting as fmt
 from bot.bureau import DEFAULT_MODERATOR_PERMISSIONS, bureau_embed, guild_of, warning_embed
 from bot.checks import moderator_only
 from bot.client import CitizenBot
+from bot.delivery import build_debrief, debrief_files
 from bot.exts.seasons._lookup import next_due, scenario_choices
 from bot.exts.seasons._views import ConfirmEnd
 from game.errors import NoActiveSeason
@@ -313,6 +314,31 @@ class Seasons(commands.Cog):
         self.bot.game_state_changed(guild.id)
         self.bot.courier.wake()
         return summary.season
+
+    # ----------------------------------------------------------------------------------------- report
+
+    @season.command(name="report", description="The debrief: an HTML report with charts, and the ledger.")
+    @app_commands.describe(number="Which season (default: the current one, else the last that ended)")
+    @moderator_only()
+    async def report(
+        self, interaction: discord.Interaction[Any], number: app_commands.Range[int, 1, 100_000] | None = None
+    ) -> None:
+        guild = guild_of(interaction)
+        async with self.bot.transaction() as session:
+            if number is not None:
+                view = await seasons.get_season(session, guild_id=guild.id, number=number)
+            else:
+                view = await seasons.current_season(session, guild_id=guild.id)
+                if view is None:
+                    past = await seasons.past_seasons(session, guild_id=guild.id, limit=1)
+                    view = past[0] if past else None
+        if view is None:
+            raise NoActiveSeason("There is no season to report on yet. Start one with /season start.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        embed, files = await build_debrief(self.bot, season_id=view.id, guild_name=guild.name)
+        if view.is_live:
+            embed.set_footer(text="The season is still under way: this is the debrief so far.")
+        await interaction.followup.send(embed=embed, files=debrief_files(files), ephemeral=True)
 
     # ------------------------------------------------------------------------------------- enrolment
 
