@@ -38,7 +38,7 @@ from game.models import OutboxKind, Season
 from game.report import ReportData, ledger_csv, ledger_json, render_html
 from game.report.build import build_report_data
 from game.scenario import Scenario, restore_scenario
-from game.services import citizens, guilds
+from game.services import citizens, guilds, seasons
 from game.services.outbox import DEFAULT_CLAIM_TTL, OutboxItem, claim_undelivered, mark_delivered, mark_failed
 
 if TYPE_CHECKING:
@@ -296,8 +296,8 @@ class Courier:
         batch_size: int = 20,
         interval: timedelta = timedelta(seconds=60),
         claim_ttl: timedelta = DEFAULT_CLAIM_TTL,
-        role_rate: float = 5.0,
-        role_burst: int = 10,
+        role_rate: float = 2.0,
+        role_burst: int = 5,
     ) -> None:
         self.bot = bot
         self.batch_size = batch_size
@@ -518,6 +518,17 @@ class Courier:
             return
         for user_id, tier_key in tiers.items():
             await self.set_tier_role(guild, user_id, mapping, mapping.get(tier_key) if tier_key else None)
+
+    async def resync_guild(self, guild: discord.Guild) -> None:
+        """Bring every citizen's tier role in line with the database (after /setup roles, or once a
+        role problem is fixed). Members already right cost nothing; a refusal is reported once."""
+        async with self.bot.transaction() as session:
+            season = await seasons.current_season(session, guild_id=guild.id)
+            lines = await seasons.standings(session, season_id=season.id) if season else ()
+        try:
+            await self.sync_roles(guild, [line.user_id for line in lines])
+        except DeliveryProblem as problem:
+            await self.warn(guild.id, problem.key, str(problem))
 
     async def set_tier_role(
         self, guild: discord.Guild, user_id: int, mapping: Mapping[str, int], wanted_id: int | None

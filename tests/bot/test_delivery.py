@@ -456,3 +456,17 @@ async def test_season_report_on_demand(sim: simcord.Env, town: Town) -> None:
     assert answer.embeds[0].title == "\N{BAR CHART} Season 1 debrief"
     assert "still under way" in answer.embeds[0].footer.text
     assert len(answer.attachments) == 3
+
+
+async def test_setup_roles_gives_existing_holders_their_role(sim: simcord.Env, town: Town) -> None:
+    ana = town.guild.add_member(sim.create_user("ana"))
+    bo = town.guild.add_member(sim.create_user("bo"))
+    await enrol(sim, town, ana, bo)
+    await town.mod.slash(town.square, "adjust", citizen=ana, delta=260, reason="Exemplary")  # Model Citizen
+    before = len(role_edits(sim))
+
+    await town.mod.slash(town.square, "setup roles")
+
+    assert "Model Citizen" in await roles_of(sim, town, ana)
+    assert not {"Visa", "Travel Permit", "Model Citizen"} & await roles_of(sim, town, bo)
+    assert len(role_edits(sim)) - before == 1

@@ -219,6 +219,7 @@ async def test_enrollment_mode_is_stored(sim: simcord.Env, town: Town) -> None:
         ("season resume", {}),
         ("season end", {}),
         ("season enrollment", {"mode": "mandatory"}),
+        ("season report", {}),
     ],
 )
 async def test_every_season_command_refuses_a_plain_member(
@@ -230,3 +231,12 @@ async def test_every_season_command_refuses_a_plain_member(
 
     assert_refused(result)
     assert await rows(sim, Season) == []
+
+
+async def test_report_of_a_season_that_does_not_exist(sim: simcord.Env, town: Town) -> None:
+    nothing = await town.mod.slash(town.square, "season report")
+    assert "no season to report on yet" in nothing.response.content
+
+    await town.mod.slash(town.square, "season start", scenario="classic")
+    unknown = await town.mod.slash(town.square, "season report", number=9)
+    assert "There is no season 9 here" in unknown.response.content

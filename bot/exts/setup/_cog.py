@@ -247,6 +247,8 @@ class Setup(commands.Cog):
                         session, guild_id=guild.id, tier_key=tier.key, role_id=mapped[tier.key]
                     )
         await interaction.followup.send(embeds=self._roles_reply(chosen, outcomes), ephemeral=True)
+        # Citizens whose tier already carries a role get it now, not at their next tier change.
+        self.bot.spawn(self.bot.courier.resync_guild(guild), name=f"tier roles of guild {guild.id}")
 
     async def _scenario_for_roles(self, guild_id: int, key: str | None) -> Scenario:
         if key:
