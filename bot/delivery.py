@@ -543,33 +543,38 @@ class Courier:
         to_remove = (held & tier_role_ids) - {wanted_id}
         if not to_add and not to_remove:
             return False
-        for role_id in to_add | to_remove:
+        changes: list[tuple[discord.Role, bool]] = []
+        for role_id, adding in [(r, False) for r in sorted(to_remove)] + [(r, True) for r in sorted(to_add)]:
             role = guild.get_role(role_id)
             problem = (
-                "the role was deleted: run /setup roles to recreate it."
+                "a tier role was deleted: run /setup roles to recreate it."
                 if role is None
                 else role_problem(role, guild.me)
             )
-            if problem:
+            if problem or role is None:
                 raise DeliveryProblem(
                     f"role-{role_id}",
-                    f"I cannot update tier roles ({problem}) Scores and tiers are safe in the ledger; "
-                    "roles will catch up once this is fixed.",
+                    f"I cannot update tier roles: {problem} Scores and tiers are safe in the ledger; "
+                    "roles catch up once this is fixed (run /setup roles to hurry them).",
                 )
-        new_roles = [role for role in member.roles if role.id not in to_remove and not role.is_default()]
-        new_roles += [r for r in (guild.get_role(role_id) for role_id in to_add) if r is not None]
-        await self.pacer.wait()
-        try:
-            await member.edit(roles=new_roles, reason="Citizen Score: tier changed at an audit")
-        except discord.Forbidden as error:
-            raise DeliveryProblem(
-                "roles-forbidden",
-                f"Discord refused to change tier roles ({error.text or 'missing permission'}). "
-                "Give me Manage Roles and drag my role above the tier roles in Server Settings → Roles. "
-                "Scores and tiers are safe in the ledger; roles will catch up once this is fixed.",
-            ) from error
-        except discord.NotFound:
-            return False
+            changes.append((role, adding))
+        # One role at a time (PUT or DELETE of that role only): never overwrites roles others change.
+        for role, adding in changes:
+            await self.pacer.wait()
+            try:
+                if adding:
+                    await member.add_roles(role, reason="Citizen Score: tier changed")
+                else:
+                    await member.remove_roles(role, reason="Citizen Score: tier changed")
+            except discord.Forbidden as error:
+                raise DeliveryProblem(
+                    "roles-forbidden",
+                    f"Discord refused to change tier roles ({error.text or 'missing permission'}). "
+                    "Give me Manage Roles and drag my role above the tier roles in Server Settings → Roles. "
+                    "Scores and tiers are safe in the ledger; roles catch up once this is fixed.",
+                ) from error
+            except discord.NotFound:
+                return False
         return True
 
     async def clear_tier_roles(self, guild: discord.Guild) -> None:
@@ -608,7 +613,18 @@ async def _render_season_end(courier: Courier, item: OutboxItem) -> Sequence[tup
     posts: list[tuple[str, Post]] = [
         ("announcements", Post(marker=file_marker(item.id), embeds=[standings_embed(item.payload, scenario)]))
     ]
-    report = await courier_report(courier, item)
+    try:
+        report = await courier_report(courier, item)
+    except Exception:
+        # The standings must not wait on the charts: report the failure, the rest goes out.
+        log.exception("could not build the debrief of season %s", item.season_id)
+        await courier.warn(
+            item.guild_id,
+            f"debrief-{item.season_id}",
+            "I could not build the season's debrief. The final standings are posted; "
+            "try /season report for the debrief.",
+        )
+        report = None
     if report is not None:
         posts.append(("moderators", report))
     return posts
