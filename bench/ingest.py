@@ -261,6 +261,8 @@ def _print_table(n: int, runs: int, results: list[Results]) -> None:
             f"\nratio Citizen Score / no-op: {ratio:.2f} wall clock ({verdict} the target {TARGET_RATIO}), "
             f"{cpu_ratio:.2f} CPU time"
         )
+        if results[1].stored_rate:
+            print(f"counting to stored in the database: {results[1].stored_rate / results[0].rate:.2f}")
     print(
         "\nmsg/s: median, first frame written -> last message counted (the game: by its recorder).\n"
         "msg/CPU-s: median, the same span in this process's CPU time. stored/s: until flushed to the\n"
