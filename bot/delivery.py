@@ -411,7 +411,9 @@ class Courier:
 
     # -- posting ------------------------------------------------------------------------------------
 
-    async def channel_for(self, guild: discord.Guild, role: str, *, what: str) -> discord.abc.Messageable:
+    async def channel_for(
+        self, guild: discord.Guild, role: str, *, what: str
+    ) -> discord.TextChannel | discord.Thread:
         """The guild's ``announcements`` or ``moderators`` channel, or a problem a moderator must fix."""
         async with self.bot.transaction() as session:
             settings = await guilds.get_guild_settings(session, guild_id=guild.id)

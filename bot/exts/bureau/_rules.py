@@ -45,7 +45,7 @@ async def _phrase_choices(
     """The phrases of the topic already chosen in the same command."""
     if interaction.guild is None:
         return []
-    scenario = await current_scenario(interaction.client, interaction.guild.id)  # type: ignore[arg-type]
+    scenario = await current_scenario(interaction.client, interaction.guild.id)
     key = getattr(interaction.namespace, "topic", None)
     if scenario is None or not key:
         return []

@@ -106,7 +106,7 @@ class DecisionButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> DecisionButton:
         return cls(match["kind"], match["action"], int(match["id"]))
 

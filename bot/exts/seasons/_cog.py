@@ -324,6 +324,7 @@ class Seasons(commands.Cog):
         self, interaction: discord.Interaction[Any], number: app_commands.Range[int, 1, 100_000] | None = None
     ) -> None:
         guild = guild_of(interaction)
+        view: SeasonView | None
         async with self.bot.transaction() as session:
             if number is not None:
                 view = await seasons.get_season(session, guild_id=guild.id, number=number)

@@ -52,7 +52,7 @@ async def season_topic_choices(
     """The running season's speech topics, for /rules autocomplete."""
     if interaction.guild is None:
         return []
-    scenario = await current_scenario(interaction.client, interaction.guild.id)  # type: ignore[arg-type]
+    scenario = await current_scenario(interaction.client, interaction.guild.id)
     if scenario is None:
         return []
     typed = current.strip().lower()
@@ -69,7 +69,7 @@ async def season_item_choices(
     """The running season's catalogue, for /catalog autocomplete."""
     if interaction.guild is None:
         return []
-    scenario = await current_scenario(interaction.client, interaction.guild.id)  # type: ignore[arg-type]
+    scenario = await current_scenario(interaction.client, interaction.guild.id)
     if scenario is None:
         return []
     typed = current.strip().lower()
