@@ -26,8 +26,8 @@ from game.services import guilds
 
 log = logging.getLogger(__name__)
 
-# What the bot needs in each of the Bureau's channels.
-POSTING = ("view_channel", "send_messages", "embed_links")
+# What the bot needs in each of the Bureau's channels (it reads recent history to never post twice).
+POSTING = ("view_channel", "send_messages", "embed_links", "read_message_history")
 UPLOADING = (*POSTING, "attach_files")
 WATCHING = ("view_channel", "read_message_history")
 
