@@ -44,6 +44,7 @@ from game.services.permits import PermitView, active_permits
 from game.services.queries import move_score_count, rank_of_score
 from game.services.seasons import (
     citizen_row,
+    hold_season,
     live_season_row,
     require_citizen_row,
     require_live_season_row,
@@ -334,6 +335,9 @@ async def leave(session: AsyncSession, *, guild_id: int, user_id: int, now: date
     if not records:
         raise NotEnrolled("The Bureau holds no record of you here; there is nothing to delete.")
     ids = [citizen.id for citizen, _ in records if citizen.id is not None]
+    for _, season in records:
+        if season.status != SeasonStatus.ENDED and season.id is not None:
+            await hold_season(session, season_id=season.id)  # not in the middle of an audit
     anonymised = await session.exec(
         sa.update(LedgerEntry)
         .where(col(LedgerEntry.related_citizen_id).in_(ids), col(LedgerEntry.citizen_id).not_in(ids))

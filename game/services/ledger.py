@@ -28,7 +28,7 @@ from game.models import (
 )
 from game.rules.economy import apply_delta
 from game.services.queries import move_score_count
-from game.services.seasons import require_citizen_row, require_live_season_row, scenario_of
+from game.services.seasons import hold_season, require_citizen_row, require_live_season_row, scenario_of
 
 __all__ = ["MAX_REASON", "LedgerChange", "adjust_score", "clean_reason", "record_change", "role_sync_payload"]
 
@@ -85,6 +85,10 @@ async def record_change(
 ) -> LedgerChange:
     """Apply ``delta`` to one citizen, clamped, and record it. The building block of
     :func:`adjust_score` and appeal reversals; it does not check who may do it."""
+    season_id = (await session.exec(select(Citizen.season_id).where(Citizen.id == citizen_id))).first()
+    if season_id is None:
+        raise NotFound("That citizen is not on the register any more.")
+    await hold_season(session, season_id=season_id)
     citizen = (
         await session.exec(
             # FOR UPDATE (game.db.lock_rows, kept typed): PostgreSQL locks the row; SQLite ignores it.

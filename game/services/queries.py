@@ -155,20 +155,26 @@ async def move_score_count(
     """Keep ``score_count`` right when one citizen's score changes (``None``: joined or left)."""
     if old_score == new_score:
         return
-    if old_score is not None:
-        await session.exec(
-            sa.update(ScoreCount)
-            .where(col(ScoreCount.season_id) == season_id, col(ScoreCount.score) == old_score)
-            .values(citizens=col(ScoreCount.citizens) - 1)
-        )
-    if new_score is not None:
-        statement = _insert(session)(ScoreCount).values(season_id=season_id, score=new_score, citizens=1)
-        await session.exec(
-            statement.on_conflict_do_update(
-                index_elements=["season_id", "score"],
-                set_={"citizens": col(ScoreCount.citizens) + statement.excluded.citizens},
+    # Rows in ascending score order, whatever the direction: two changes crossing each other
+    # (600 -> 597 and 597 -> 600) then lock them in the same order and cannot deadlock.
+    steps = sorted(
+        [(score, change) for score, change in ((old_score, -1), (new_score, 1)) if score is not None]
+    )
+    for score, change in steps:
+        if change < 0:
+            await session.exec(
+                sa.update(ScoreCount)
+                .where(col(ScoreCount.season_id) == season_id, col(ScoreCount.score) == score)
+                .values(citizens=col(ScoreCount.citizens) - 1)
             )
-        )
+        else:
+            statement = _insert(session)(ScoreCount).values(season_id=season_id, score=score, citizens=1)
+            await session.exec(
+                statement.on_conflict_do_update(
+                    index_elements=["season_id", "score"],
+                    set_={"citizens": col(ScoreCount.citizens) + statement.excluded.citizens},
+                )
+            )
 
 
 async def _counts(session: AsyncSession, season_id: int) -> list[tuple[int, int]]:

@@ -70,6 +70,7 @@ __all__ = [
     "current_season",
     "end_season",
     "get_season",
+    "hold_season",
     "live_season_row",
     "past_seasons",
     "pause_season",
@@ -178,6 +179,23 @@ async def require_live_season_row(session: AsyncSession, *, guild_id: int, lock:
     if season is None:
         raise NoActiveSeason()
     return season
+
+
+async def hold_season(session: AsyncSession, *, season_id: int) -> None:
+    """Keep the season's audit out while this transaction changes one citizen's score or wallet.
+
+    The audit locks the season row ``FOR UPDATE`` and writes whole scores and balances back; a
+    purchase or an adjustment committed in the middle would be overwritten. Writers take ``FOR KEY
+    SHARE`` on the same row first: they wait for a running audit, the next audit waits for them, and
+    they never wait for each other (nor for joins, which update the row's non-key columns). Always
+    taken before any citizen row, the order the audit takes them in. On SQLite ``BEGIN IMMEDIATE``
+    already serialises every writer, so nothing is sent.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    await session.exec(
+        select(Season.id).where(Season.id == season_id).with_for_update(read=True, key_share=True)
+    )
 
 
 async def citizen_row(

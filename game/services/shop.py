@@ -21,7 +21,7 @@ from game.models import Citizen, Dimension, Purchase, Season, ShopItem
 from game.rules.economy import effective_price, purchase_refusal
 from game.scenario import CatalogueItem, Scenario, Tier
 from game.services.permits import require_running
-from game.services.seasons import require_citizen_row, require_live_season_row, scenario_of
+from game.services.seasons import hold_season, require_citizen_row, require_live_season_row, scenario_of
 
 __all__ = [
     "MAX_QUANTITY",
@@ -204,6 +204,7 @@ async def purchase(
         raise NotAllowed(refusal.message)
     unit_price = effective_price(item, tier)
     total = unit_price * quantity
+    await hold_season(session, season_id=season.id)
     async with session.begin_nested():
         stock_left: int | None = None
         if row.stock is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from functools import partial
 
 import pytest
@@ -16,8 +17,8 @@ from sqlmodel import col, select
 
 from game.db import transaction
 from game.errors import GameError, InsufficientFunds, NotAllowed
-from game.models import Citizen, Friendship, Purchase, ShopItem
-from game.services import citizens, friends, shop
+from game.models import Citizen, Friendship, LedgerEntry, Purchase, ShopItem
+from game.services import audits, citizens, friends, ledger, shop
 from game.services.shop import OutOfStock
 from tests.conftest import make_engine
 from tests.factories import GUILD_ID, NOW, make_citizen, make_citizens, make_season, set_balance, user_id
@@ -204,3 +205,61 @@ async def test_racing_joins_get_distinct_numbers(engines: list[AsyncEngine]) -> 
 
     numbers = await asyncio.gather(*(join_together(n) for n in range(40)))
     assert sorted(numbers) == list(range(1, 41))
+
+
+async def test_purchases_and_adjustments_racing_an_audit_lose_nothing(engines: list[AsyncEngine]) -> None:
+    """The audit writes whole scores and balances back; a purchase or an adjustment committed while it
+    runs must wait for it, not be overwritten by it."""
+    engine = engines[0]
+    season = await make_season(engine)
+    people = await make_citizens(engine, count=30)
+    ana = people[0]
+    await set_balance(engine, citizen_id=ana.id, balance=5000)
+
+    async def buy(index: int) -> str:
+        async with transaction(engines[index % ENGINES]) as session:
+            return await _outcome(
+                shop.purchase(
+                    session, guild_id=GUILD_ID, user_id=ana.user_id, item_key="diapers", now=NOW
+                )
+            )
+
+    async def adjust(index: int) -> str:
+        async with transaction(engines[index % ENGINES]) as session:
+            return await _outcome(
+                ledger.adjust_score(
+                    session,
+                    guild_id=GUILD_ID,
+                    user_id=people[index % len(people)].user_id,
+                    delta=-3,
+                    reason="racing the audit",
+                    moderator_id=1,
+                    now=NOW,
+                )
+            )
+
+    async def audit() -> str:
+        result = await audits.run_audit_now(
+            engines[1], season_id=season.id, now=NOW + timedelta(minutes=1), claimed_by="race"
+        )
+        return "audited" if result is not None else "skipped"
+
+    racers: list[Callable[[], Awaitable[str]]] = []
+    for index in range(60):
+        racers.append(partial(buy, index) if index % 2 else partial(adjust, index))
+        if index == 20:
+            racers.append(audit)
+    outcomes = await _race(racers)
+    assert outcomes["audited"] == 1
+    assert outcomes["ok"] == 60, outcomes
+    async with transaction(engine) as session:
+        rows = (await session.exec(select(Citizen))).all()
+        entries = (await session.exec(select(LedgerEntry))).all()
+        paid = sum((await session.exec(select(Purchase.total_price))).all())
+    sums = Counter[int]()
+    for entry in entries:
+        sums[entry.citizen_id] += entry.delta
+    for row in rows:
+        assert 600 + sums[row.id] == row.score  # no adjustment overwritten by the audit
+    [ana_row] = [row for row in rows if row.id == ana.id]
+    assert ana_row.balance == 5000 - paid + 20 - 15  # no purchase overwritten; one stipend, one bill
