@@ -53,6 +53,10 @@ class Conflict(GameError):
     """The action collides with the current state (already friends, already decided, ...)."""
 
 
+class OutOfStock(Conflict):
+    """The shop has fewer of an item left than the citizen asked for."""
+
+
 class DurationError(InvalidInput):
     """A duration the player typed cannot be read, or is zero, negative or too long."""
 

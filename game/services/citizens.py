@@ -226,7 +226,8 @@ async def enrol_if_mandatory(
 
 
 async def get_citizen(session: AsyncSession, *, guild_id: int, user_id: int) -> CitizenView | None:
-    """The member's record in the guild's running or paused season, or ``None``."""
+    """The member's record in the guild's running or paused season, or ``None`` when they have not
+    joined it. ``NoActiveSeason`` when no season is running or paused."""
     season = await require_live_season_row(session, guild_id=guild_id)
     assert season.id is not None
     citizen = await citizen_row(session, season_id=season.id, user_id=user_id)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from game.errors import Conflict, InsufficientFunds, InvalidInput, NotAllowed, NotFound
+from game.errors import InsufficientFunds, InvalidInput, NotAllowed, NotFound, OutOfStock
 from game.models import Citizen, Dimension, Purchase, Season, ShopItem
 from game.rules.economy import effective_price, purchase_refusal
 from game.scenario import CatalogueItem, Scenario, Tier
@@ -36,10 +36,6 @@ __all__ = [
 ]
 
 MAX_QUANTITY = 99
-
-
-class OutOfStock(Conflict):
-    """The item has fewer left than asked for."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

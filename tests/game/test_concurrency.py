@@ -16,10 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from game.db import transaction
-from game.errors import GameError, InsufficientFunds, NotAllowed
+from game.errors import GameError, InsufficientFunds, NotAllowed, OutOfStock
 from game.models import Citizen, Friendship, LedgerEntry, Purchase, ShopItem
 from game.services import audits, citizens, friends, ledger, shop
-from game.services.shop import OutOfStock
 from tests.conftest import make_engine
 from tests.factories import GUILD_ID, NOW, make_citizen, make_citizens, make_season, set_balance, user_id
 
@@ -219,9 +218,7 @@ async def test_purchases_and_adjustments_racing_an_audit_lose_nothing(engines: l
     async def buy(index: int) -> str:
         async with transaction(engines[index % ENGINES]) as session:
             return await _outcome(
-                shop.purchase(
-                    session, guild_id=GUILD_ID, user_id=ana.user_id, item_key="diapers", now=NOW
-                )
+                shop.purchase(session, guild_id=GUILD_ID, user_id=ana.user_id, item_key="diapers", now=NOW)
             )
 
     async def adjust(index: int) -> str:

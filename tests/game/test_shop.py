@@ -9,10 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from game.db import transaction
-from game.errors import GameError, InsufficientFunds, InvalidInput, NotAllowed, NotFound
+from game.errors import GameError, InsufficientFunds, InvalidInput, NotAllowed, NotFound, OutOfStock
 from game.models import Citizen, Purchase, ShopItem
 from game.services import seasons, shop
-from game.services.shop import OutOfStock
 from tests.factories import GUILD_ID, NOW, make_citizen, make_season, set_balance, set_score, user_id
 
 
