@@ -518,7 +518,8 @@ async def export_data(session: AsyncSession, *, guild_id: int, user_id: int, now
                 "quantity": purchase.quantity,
                 "unit_price": purchase.unit_price,
                 "total_price": purchase.total_price,
-                "effect": purchase.effect,
+                # A hidden effect stays a surprise until the audit applies it, even in an export.
+                "effect": None if purchase.hidden and purchase.audit_number is None else purchase.effect,
                 "dimension": str(purchase.dimension),
                 "audited": purchase.audit_number is not None,
                 "created_at": purchase.created_at.isoformat(),

@@ -173,7 +173,7 @@ async def _permit_in_guild(
         )
     ).first()
     if row is None:
-        raise NotFound("That permit request does not exist here; /permit pending lists the open ones.")
+        raise NotFound("That permit request does not exist here; /permits lists the open ones.")
     return row
 
 

@@ -231,7 +231,7 @@ async def purchase(
         if paid is None:
             balance = (await session.exec(select(Citizen.balance).where(Citizen.id == citizen.id))).one()
             costs = "this costs" if quantity == 1 else f"{quantity} cost"
-            raise InsufficientFunds(f"You have {balance} credits; {costs} {total}.")
+            raise InsufficientFunds(f"You have {balance:,} credits; {costs} {total:,}.")
         record = Purchase(
             season_id=season.id,
             citizen_id=citizen.id,

@@ -143,7 +143,7 @@ async def test_impossible_quantities_never_reach_the_till(
 async def test_the_largest_quantity_is_checked_against_the_wallet(sim: simcord.Env, plaza: Plaza) -> None:
     result = await plaza.ana.slash(plaza.square, "buy", item="diapers", quantity=99)
 
-    assert refusal(result) == "You have 500 credits; 99 cost 2970."
+    assert refusal(result) == "You have 500 credits; 99 cost 2,970."
     assert (await ana(sim, plaza)).balance == 500
     assert not await rows(sim, Purchase)
 

@@ -337,3 +337,19 @@ async def test_export_has_everything_and_is_json(engine: AsyncEngine) -> None:
     assert [s["citizen_number"] for s in data["seasons"]] == [1]
     assert nothing["score"] is None
     assert nothing["ledger"] == []
+
+
+async def test_export_keeps_a_hidden_effect_secret_until_the_audit(engine: AsyncEngine) -> None:
+    from game.services.audits import run_audit_now
+
+    season = await make_season(engine)
+    ana = await make_citizen(engine, n=1)
+    async with transaction(engine) as session:
+        await shop.purchase(session, guild_id=GUILD_ID, user_id=ana.user_id, item_key="vpn", now=NOW)
+    async with transaction(engine) as session:
+        before = await citizens.export_data(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
+    await run_audit_now(engine, season_id=season.id, now=NOW + timedelta(minutes=1), claimed_by="test")
+    async with transaction(engine) as session:
+        after = await citizens.export_data(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
+    assert [(p["item_key"], p["effect"], p["audited"]) for p in before["purchases"]] == [("vpn", None, False)]
+    assert [(p["item_key"], p["effect"], p["audited"]) for p in after["purchases"]] == [("vpn", -40, True)]
