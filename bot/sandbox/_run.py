@@ -41,11 +41,12 @@ log = logging.getLogger(__name__)
 MAX_CITIZENS = 200
 AUDITS = 24
 TICKS_PER_AUDIT = 2
+AUDIT_STEP = timedelta(seconds=10)
 SETTLE_POLL_S = 0.002
 # How long SimCord waits for the bot to finish what a move of the clock set off. The season's end
 # draws the debrief's charts in a worker thread within that move: seconds on a busy machine, where
 # SimCord's default (5 s) is meant for tests.
-SETTLE_TIMEOUT_S = 120.0
+SETTLE_TIMEOUT_S = 60.0
 
 
 class SimulatedClock:
@@ -86,11 +87,12 @@ def simulator(bot: CitizenBot) -> simcord.Env:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SandboxConfig:
     citizens: int = 12
-    hours: float = 6.0
+    hours: float = 2.0
     scenario: str = "classic"
     seed: int = 2015
     out: Path = Path("sandbox-report")
     quiet: bool = False
+    audits: int = AUDITS  # not on the command line: tests play shorter seasons
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SandboxConfig:
@@ -107,18 +109,23 @@ class SandboxConfig:
         found = []
         if not 2 <= self.citizens <= MAX_CITIZENS:
             found.append(f"--citizens must be between 2 and {MAX_CITIZENS} (got {self.citizens})")
+        if not 1 <= self.audits <= 500:
+            found.append(f"audits must be between 1 and 500 (got {self.audits})")
         if not 0 < self.hours <= 24 * 14:
             found.append(f"--hours must be above 0 and at most two weeks (got {self.hours:g})")
         return found
 
 
-def plan_for(scenario: Scenario, hours: float) -> SeasonPlan:
-    """``AUDITS`` audits over the season, however long (never more often than the scenario allows):
+def plan_for(scenario: Scenario, hours: float, audits: int = AUDITS) -> SeasonPlan:
+    """``audits`` audits over the season, however long (never more often than the scenario allows):
     an accelerated clock, so a short sandbox season still has a story to chart."""
     length = timedelta(minutes=max(1, round(hours * 60)))
-    audit_every = timedelta(seconds=math.ceil(length.total_seconds() / AUDITS))
+    # Whole tens of seconds: the ticks divide the interval evenly, so the clock stops exactly when an
+    # audit is due, and the audits fall on the bot's own 10-second heartbeat as well.
+    step = AUDIT_STEP.total_seconds()
+    audit_every = timedelta(seconds=step * math.ceil(length.total_seconds() / audits / step))
     audit_every = min(max(audit_every, scenario.season.min_audit_interval), length)
-    tick = timedelta(seconds=max(1, int(audit_every.total_seconds()) // TICKS_PER_AUDIT))
+    tick = audit_every / TICKS_PER_AUDIT
     return SeasonPlan(scenario=scenario, length=length, audit_every=audit_every, tick=tick)
 
 
@@ -166,7 +173,7 @@ class Sandbox:
         self.config = config
         self.progress = progress
         self.scenario = load_scenario(config.scenario)
-        self.plan = plan_for(self.scenario, config.hours)
+        self.plan = plan_for(self.scenario, config.hours, config.audits)
         self.rng = random.Random(config.seed)
         self._visitor = visitor
         self._folder = tempfile.TemporaryDirectory(prefix="citizen-score-sandbox-")
@@ -180,6 +187,12 @@ class Sandbox:
         try:
             await self.env.start()
             self._started = True
+            # APScheduler wakes the bot on the wall clock; here the game's clock is SimCord's, and the
+            # driver calls season_scheduler.run_pending after each move of it (the bot's heartbeat does
+            # too). Left running, its timers (tracked by SimCord as the bot's) would hold each settle
+            # until their real time comes, and could run an audit at an instant that depends on how fast
+            # the machine is: the same seed would no longer give the same ledger.
+            self.bot.scheduler.pause()
             self.world = build_world(self.env, self.config.citizens, visitor=self._visitor)
         except BaseException:
             await self.aclose()
@@ -276,17 +289,18 @@ def run_sandbox(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"citizen-score sandbox: {problem}", file=sys.stderr)
         return 2
+    try:
+        load_scenario(config.scenario)
+    except GameError as error:
+        print(f"citizen-score sandbox: {error}", file=sys.stderr)
+        return 2
     configure_logging("WARNING")
     progress = Progress(quiet=config.quiet)
     if args.preview:
         from bot.sandbox._preview import run_preview
 
         return run_preview(config, progress=progress)
-    try:
-        result = asyncio.run(play_season(config, progress=progress))
-    except GameError as error:
-        print(f"citizen-score sandbox: {error}", file=sys.stderr)
-        return 2
+    result = asyncio.run(play_season(config, progress=progress))
     progress.standings(result.standings, scenario=result.scenario, personas=result.personas)
     progress.report(result.files.html, extra=(result.files.csv, result.files.json))
     for bug in result.bot_errors:
