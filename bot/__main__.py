@@ -181,7 +181,7 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--citizens", type=int, default=12, help="how many simulated citizens play (default 12)"
     )
-    parser.add_argument("--hours", type=float, default=6.0, help="season length in game time (default 6)")
+    parser.add_argument("--hours", type=float, default=2.0, help="season length in game time (default 2)")
     parser.add_argument("--scenario", default="classic", help="scenario pack (default classic)")
     parser.add_argument("--seed", type=int, default=2015, help="same seed, same season (default 2015)")
     parser.add_argument("--out", default="sandbox-report", help="folder for the season report")
