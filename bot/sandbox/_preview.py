@@ -2,7 +2,7 @@
 
 SimCord's browser preview serves the simulated server on loopback. You are the member "You": run
 ``/join``, talk in #town-square, use any command, click any button, while the simulated citizens play
-on at a pace a person can follow (one tick of the season every couple of seconds). The page can also
+on at a pace a person can follow (one tick of the season every few seconds). The page can also
 show the server as the Warden (the moderator) or as any citizen. Ctrl+C ends it.
 """
 
@@ -17,7 +17,7 @@ from bot.sandbox._progress import Progress
 from bot.sandbox._run import Sandbox, SandboxConfig, SandboxResult
 
 # Real seconds between two ticks of the season (each tick is a third of an audit interval).
-PACE_S = 2.0
+PACE_S = 3.0
 
 
 class _Stopped(Exception):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import inspect
-import logging
 import math
 import random
 import sys
@@ -30,13 +29,12 @@ from bot.sandbox._progress import Progress
 from bot.sandbox._readout import Standing, standings
 from bot.sandbox._world import build_world
 from bot.settings import Settings
+from game.clock import Clock, FunctionClock
 from game.errors import GameError
 from game.report import ReportFiles, write_report
 from game.report.build import build_report_data
 from game.rules.durations import describe_duration
 from game.scenario import Scenario, load_scenario
-
-log = logging.getLogger(__name__)
 
 MAX_CITIZENS = 200
 AUDITS = 24
@@ -47,21 +45,6 @@ SETTLE_POLL_S = 0.002
 # draws the debrief's charts in a worker thread within that move: seconds on a busy machine, where
 # SimCord's default (5 s) is meant for tests.
 SETTLE_TIMEOUT_S = 60.0
-
-
-class SimulatedClock:
-    """The game's clock in the sandbox: SimCord's, once the simulator is running."""
-
-    def __init__(self) -> None:
-        self._env: simcord.Env | None = None
-
-    def attach(self, env: simcord.Env) -> None:
-        self._env = env
-
-    def now(self) -> datetime:
-        if self._env is None:
-            raise RuntimeError("the simulator is not running yet")
-        return self._env.now()
 
 
 class SandboxEnv(simcord.Env):
@@ -151,7 +134,7 @@ def sandbox_settings(database: Path) -> Settings:
     return Settings(discord_token=None, database_url=f"sqlite+aiosqlite:///{database}", _env_file=None)
 
 
-def build_bot(database: Path, clock: SimulatedClock) -> CitizenBot:
+def build_bot(database: Path, clock: Clock) -> CitizenBot:
     return create_bot(sandbox_settings(database), clock=clock)
 
 
@@ -177,10 +160,9 @@ class Sandbox:
         self.rng = random.Random(config.seed)
         self._visitor = visitor
         self._folder = tempfile.TemporaryDirectory(prefix="citizen-score-sandbox-")
-        self.clock = SimulatedClock()
-        self.bot = build_bot(Path(self._folder.name) / "sandbox.db", self.clock)
+        # The game's clock is SimCord's (read at call time: the simulator needs the bot first).
+        self.bot = build_bot(Path(self._folder.name) / "sandbox.db", FunctionClock(lambda: self.env.now()))
         self.env = simulator(self.bot)
-        self.clock.attach(self.env)
         self._started = False
 
     async def __aenter__(self) -> Sandbox:
