@@ -161,7 +161,9 @@ async def test_the_preview_serves_the_page_and_stops_on_ctrl_c(tmp_path: Path) -
             state = json.dumps(await opened.json())
     assert "town-square" in state
 
-    os.kill(os.getpid(), signal.SIGINT)  # what Ctrl+C does
+    # What Ctrl+C does; only once the preview holds SIGINT, or it would interrupt the test run itself.
+    assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    os.kill(os.getpid(), signal.SIGINT)
     async with asyncio.timeout(30):
         assert await serving == 0
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", url.port), timeout=1):
