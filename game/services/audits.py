@@ -544,7 +544,9 @@ async def _audit(
 # share is the difference of the cumulative shares ``trunc(owed * running / S)``: whole points that
 # add up to ``owed`` exactly, each within one point of ``owed * penalty / S``. The cumulative share is
 # also the running total of the citizen's social entries, so each entry's score before and after
-# (clamped at the floor with CASE) needs no second pass. The rows are inserted in that same order, so
+# (clamped at the floor with CASE) needs no second pass. The friend is named by ``related_citizen_id``,
+# not in the reason's words: a name copied into other citizens' ledgers would outlive the friend's
+# ``/leave``, and the bot shows the friend's current name anyway. The rows are inserted in that same order, so
 # the ledger's ids chain each citizen's entries as the running sums did. Social entries are not in
 # ``audit_citizen``: they never propagate (one hop, no echo back).
 _SOCIAL_SQL = """
@@ -584,11 +586,10 @@ INSERT INTO ledger_entry (
     season_id, citizen_id, audit_number, dimension, delta, score_before, score_after, reason,
     source_kind, source_ref, rule_key, related_citizen_id, created_at
 )
-SELECT :season_id, clamped.citizen_id, :audit_number, :dimension,
-       clamped.score_after - clamped.score_before, clamped.score_before, clamped.score_after,
-       'Your friend ' || friend.display_name || ' was penalised ' || CAST(-clamped.penalty AS VARCHAR),
-       :source_kind, CAST(clamped.friend_id AS VARCHAR), :rule_key, clamped.friend_id, :now
-FROM clamped JOIN citizen friend ON friend.id = clamped.friend_id
+SELECT :season_id, citizen_id, :audit_number, :dimension, score_after - score_before, score_before,
+       score_after, 'A friend was penalised ' || CAST(-penalty AS VARCHAR) || ' points in this audit',
+       :source_kind, CAST(friend_id AS VARCHAR), :rule_key, friend_id, :now
+FROM clamped
 ORDER BY clamped.citizen_id, clamped.friend_id
 RETURNING citizen_id, related_citizen_id, delta, score_after
 """
