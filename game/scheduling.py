@@ -6,9 +6,12 @@ each job calls :meth:`SeasonScheduler.run_season`, which asks :func:`~game.servi
 to audit the season *if it is due by the game's clock*. So a job that fires twice, two processes with
 the same jobs, or a job that fires late all come to the same thing: each audit runs exactly once.
 
-The game's clock may not be the wall clock (the sandbox runs on a simulator's clock, while
-APScheduler's timers are real): whoever moves the game clock calls :meth:`SeasonScheduler.run_pending`,
-which runs, for every scheduled season, exactly what a job would.
+APScheduler's timers follow the wall clock. When the game's clock is the wall clock (a bot on
+Discord), jobs wake the process on time, and a refresh job picks up seasons that another process
+sharing the database started, paused or ended. When the game runs on another clock (the sandbox plays
+a season on the simulator's clock), no wall-clock job is added: whoever moves the game clock calls
+:meth:`SeasonScheduler.run_pending`, which runs, for every scheduled season, exactly what a job would.
+The bot's heartbeat does that on any clock, asking :meth:`SeasonScheduler.next_due` when to look again.
 
 No job store: APScheduler 3's ``SQLAlchemyJobStore`` is synchronous and runs shared jobs more than
 once across processes (FIELD-NOTES). Jobs have fixed ids (``audit:{season_id}``, ``end:{season_id}``),
@@ -29,7 +32,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from game.clock import Clock
+from game.clock import Clock, SystemClock
 from game.models import Season, SeasonStatus
 from game.services.audits import AuditResult, run_due_audit
 
@@ -66,6 +69,9 @@ def end_job_id(season_id: int) -> str:
     return f"end:{season_id}"
 
 
+REFRESH_JOB_ID = "seasons:refresh"
+
+
 class SeasonScheduler:
     """Keeps one audit job and one end job per running season in an APScheduler ``AsyncIOScheduler``.
 
@@ -83,6 +89,8 @@ class SeasonScheduler:
         on_audit: AuditCallback | None = None,
         recorder: MessageRecorder | None = None,
         misfire_grace_time: int = 3600,
+        wall_clock: bool | None = None,
+        refresh_every: timedelta = timedelta(minutes=1),
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -91,6 +99,9 @@ class SeasonScheduler:
         self.on_audit = on_audit
         self.recorder = recorder
         self.misfire_grace_time = misfire_grace_time
+        # Wall-clock jobs make sense only when the game's time is the wall clock's.
+        self.wall_clock = isinstance(clock, SystemClock) if wall_clock is None else wall_clock
+        self.refresh_every = refresh_every
         self._seasons: dict[int, int] = {}  # season id -> audit interval in seconds
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -101,6 +112,26 @@ class SeasonScheduler:
 
     async def start(self) -> int:
         """Schedule every running season in the database; returns how many."""
+        count = await self.refresh()
+        if self.wall_clock:
+            self._remove_jobs(REFRESH_JOB_ID)
+            self.scheduler.add_job(
+                self.refresh,
+                IntervalTrigger(seconds=self.refresh_every.total_seconds(), timezone=UTC),
+                id=REFRESH_JOB_ID,
+                name="pick up seasons changed by other processes",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+            )
+        log.info("scheduled audits for %d running seasons", count)
+        return count
+
+    async def refresh(self) -> int:
+        """Match the scheduled seasons to the running seasons in the database; returns how many run.
+
+        Another process sharing the database may have started, paused or ended a season.
+        """
         async with self.engine.connect() as connection:
             rows = (
                 await connection.execute(
@@ -109,10 +140,28 @@ class SeasonScheduler:
                     .order_by(season_t.c.id)
                 )
             ).all()
+        running = {row.id for row in rows}
+        for season_id in self.scheduled - running:
+            self.unschedule_season(season_id)
         for row in rows:
-            self.schedule_season(row)
-        log.info("scheduled audits for %d running seasons", len(rows))
+            if self._seasons.get(row.id) != row.audit_every_s:
+                self.schedule_season(row)
         return len(rows)
+
+    async def next_due(self) -> datetime | None:
+        """The earliest time an audit or a season's end is due among the scheduled seasons.
+
+        Only says when to look again; whether an audit is due is decided by the audit service.
+        """
+        if not self._seasons:
+            return None
+        query = sa.select(sa.func.min(season_t.c.next_audit_at), sa.func.min(season_t.c.ends_at)).where(
+            season_t.c.id.in_(sorted(self._seasons)), season_t.c.status == SeasonStatus.RUNNING.value
+        )
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).one()
+        # min() keeps the column's type: aware UTC datetimes on either engine.
+        return min((value for value in row if value is not None), default=None)
 
     def schedule_season(self, season: ScheduledSeason) -> None:
         """(Re)schedule a season after it starts or resumes; a season that is not running is unscheduled.
@@ -127,7 +176,9 @@ class SeasonScheduler:
             return
         self._seasons[season_id] = season.audit_every_s
         # replace_existing only replaces once the scheduler runs: before that, drop the old jobs by hand.
-        self._remove_jobs(season_id)
+        self._remove_jobs(audit_job_id(season_id), end_job_id(season_id))
+        if not self.wall_clock:
+            return
         self.scheduler.add_job(
             self._job,
             IntervalTrigger(seconds=season.audit_every_s, timezone=UTC),
@@ -155,10 +206,10 @@ class SeasonScheduler:
     def unschedule_season(self, season_id: int) -> None:
         """Remove the season's jobs (pause, end, or a season that is gone). Idempotent."""
         self._seasons.pop(season_id, None)
-        self._remove_jobs(season_id)
+        self._remove_jobs(audit_job_id(season_id), end_job_id(season_id))
 
-    def _remove_jobs(self, season_id: int) -> None:
-        for job_id in (audit_job_id(season_id), end_job_id(season_id)):
+    def _remove_jobs(self, *job_ids: str) -> None:
+        for job_id in job_ids:
             # A scheduler that has not started keeps a list in which one id can appear more than once.
             while self.scheduler.get_job(job_id) is not None:
                 self.scheduler.remove_job(job_id)

@@ -169,12 +169,9 @@ class Sandbox:
         try:
             await self.env.start()
             self._started = True
-            # APScheduler wakes the bot on the wall clock; here the game's clock is SimCord's, and the
-            # driver calls season_scheduler.run_pending after each move of it (the bot's heartbeat does
-            # too). Left running, its timers (tracked by SimCord as the bot's) would hold each settle
-            # until their real time comes, and could run an audit at an instant that depends on how fast
-            # the machine is: the same seed would no longer give the same ledger.
-            self.bot.scheduler.pause()
+            # The game's clock is SimCord's, not the wall clock, so the season scheduler adds no
+            # wall-clock APScheduler jobs: the driver calls season_scheduler.run_pending after each move
+            # of the clock, as the bot's heartbeat does.
             self.world = build_world(self.env, self.config.citizens, visitor=self._visitor)
         except BaseException:
             await self.aclose()

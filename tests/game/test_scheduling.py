@@ -11,8 +11,9 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from game.clock import FunctionClock, SystemClock
 from game.models import LedgerEntry, OutboxKind, Season, SeasonStatus
-from game.scheduling import SeasonScheduler
+from game.scheduling import REFRESH_JOB_ID, SeasonScheduler
 from game.services.audits import AuditResult
 from tests.conftest import TestClock, make_engine
 from tests.game.test_audits import (
@@ -37,7 +38,7 @@ async def test_start_schedules_the_running_seasons_with_fixed_ids(engine: AsyncE
     await new_season(engine, guild_id=2, status=SeasonStatus.PAUSED)
     await new_season(engine, guild_id=3, status=SeasonStatus.ENDED)
     jobs = scheduler()
-    seasons = SeasonScheduler(engine, TestClock(T0), jobs, claimed_by="a")
+    seasons = SeasonScheduler(engine, TestClock(T0), jobs, claimed_by="a", wall_clock=True)
 
     assert await seasons.start() == 1
 
@@ -52,16 +53,18 @@ async def test_start_schedules_the_running_seasons_with_fixed_ids(engine: AsyncE
     assert audit_job.misfire_grace_time >= 60
     assert isinstance(end_job.trigger, DateTrigger)
     assert end_job.trigger.run_date == (await season_row(engine, running)).ends_at
+    assert jobs.get_job(REFRESH_JOB_ID) is not None
     # Rebuilding replaces, never duplicates.
     await seasons.start()
-    assert len(jobs.get_jobs()) == 2
+    assert len(jobs.get_jobs()) == 3
 
 
 async def test_pause_and_resume_unschedule_and_reschedule(engine: AsyncEngine) -> None:
     season_id = await new_season(engine)
     jobs = scheduler()
-    seasons = SeasonScheduler(engine, TestClock(T0), jobs, claimed_by="a")
+    seasons = SeasonScheduler(engine, TestClock(T0), jobs, claimed_by="a", wall_clock=True)
     await seasons.start()
+    jobs.remove_job(REFRESH_JOB_ID)
     stored = dict((await season_row(engine, season_id))._mapping)
     row = Season(**{**stored, "status": SeasonStatus.RUNNING})  # a Season, as the services hold it
 
@@ -118,7 +121,7 @@ async def test_the_job_runs_the_same_audit_as_run_pending(engine: AsyncEngine) -
         done.set()
 
     jobs = scheduler()
-    seasons = SeasonScheduler(engine, clock, jobs, claimed_by="a", on_audit=on_audit)
+    seasons = SeasonScheduler(engine, clock, jobs, claimed_by="a", on_audit=on_audit, wall_clock=True)
     await seasons.start()
     jobs.start()
     try:
@@ -200,3 +203,33 @@ async def test_two_processes_racing_run_each_audit_exactly_once(
         assert (await season_row(engine, season_id)).status == SeasonStatus.ENDED
         assert len(await outbox(engine, season_id, OutboxKind.BULLETIN)) == 6
         await assert_books_balance(engine, season_id)
+
+
+async def test_wall_clock_jobs_only_when_the_game_runs_on_the_wall_clock(engine: AsyncEngine) -> None:
+    """A game on a simulator's clock gets no wall-clock jobs: its driver calls run_pending."""
+    season_id = await new_season(engine)
+    simulated, real = scheduler(), scheduler()
+    on_sim = SeasonScheduler(engine, FunctionClock(lambda: T0), simulated, claimed_by="a")
+    on_wall = SeasonScheduler(engine, SystemClock(), real, claimed_by="b")
+
+    await on_sim.start()
+    await on_wall.start()
+
+    assert on_sim.scheduled == on_wall.scheduled == {season_id}
+    assert simulated.get_jobs() == []
+    assert {job.id for job in real.get_jobs()} == {f"audit:{season_id}", f"end:{season_id}", REFRESH_JOB_ID}
+
+
+async def test_refresh_follows_seasons_changed_by_another_process(engine: AsyncEngine) -> None:
+    first = await new_season(engine, guild_id=1)
+    seasons = SeasonScheduler(engine, TestClock(T0), scheduler(), claimed_by="a")
+    await seasons.start()
+    # Another process sharing the database ends one season and starts another.
+    second = await new_season(engine, guild_id=2, audit_every=timedelta(minutes=5))
+    async with engine.begin() as connection:
+        await connection.execute(sa.text(f"UPDATE season SET status = 'ended' WHERE id = {first}"))
+
+    assert await seasons.refresh() == 1
+    assert seasons.scheduled == {second}
+    row = await season_row(engine, second)
+    assert await seasons.next_due() == min(row.next_audit_at, row.ends_at)

@@ -14,7 +14,7 @@ from bot.bureau import DEFAULT_MODERATOR_PERMISSIONS, bureau_embed, guild_of, wa
 from bot.checks import moderator_only
 from bot.client import CitizenBot
 from bot.delivery import build_debrief, debrief_files
-from bot.exts.seasons._lookup import next_due, scenario_choices
+from bot.exts.seasons._lookup import scenario_choices
 from bot.exts.seasons._views import ConfirmEnd
 from game.errors import NoActiveSeason
 from game.models import Enrollment, SeasonStatus
@@ -100,7 +100,7 @@ class Seasons(commands.Cog):
             return
         try:
             await scheduler.run_pending(now)
-            self._next_due = await next_due(self.bot.engine, season_ids=scheduler.scheduled)
+            self._next_due = await scheduler.next_due()
         except Exception:
             self._next_due = None
             log.exception("season heartbeat failed")

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
 import sqlalchemy as sa
 from discord import app_commands
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from game.errors import NoActiveSeason, ScenarioError
-from game.models import Season, SeasonStatus
+from game.models import Season
 from game.scenario import Scenario, available_scenarios
 from game.services import seasons
 
@@ -78,21 +75,3 @@ async def season_item_choices(
         for item in scenario.catalogue
         if typed in item.key or typed in item.name.lower()
     ][:25]
-
-
-async def next_due(engine: AsyncEngine, *, season_ids: Iterable[int]) -> datetime | None:
-    """The earliest ``next_audit_at`` or ``ends_at`` among these running seasons (``None``: none run).
-
-    Only tells the heartbeat when to look again; whether an audit is due is decided by the audit
-    service itself. (Belongs with the SeasonScheduler; kept here until it offers one.)
-    """
-    ids = list(season_ids)
-    if not ids:
-        return None
-    query = sa.select(sa.func.min(season_t.c.next_audit_at), sa.func.min(season_t.c.ends_at)).where(
-        season_t.c.id.in_(ids), season_t.c.status == SeasonStatus.RUNNING.value
-    )
-    async with engine.connect() as connection:
-        row = (await connection.execute(query)).one()
-    # min() keeps the column's type, so both come back as aware UTC datetimes on either engine.
-    return min((value for value in row if value is not None), default=None)
