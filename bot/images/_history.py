@@ -173,11 +173,11 @@ def render_history_chart(
             fontsize=11,
             fontweight="bold",
         )
-        if len(ordered) == 1:
+        span = x[-1] - x[0]
+        if span <= 0:  # one point, or all at one instant (joined and audited in the same second)
             hour = 1 / 24  # date numbers count days
             ax.set_xlim(x[0] - hour, x[0] + hour)
         else:
-            span = x[-1] - x[0]
             ax.set_xlim(x[0] - span * 0.02, x[-1] + span * 0.06)
         locator = mdates.AutoDateLocator(tz=tz, minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)

@@ -198,3 +198,13 @@ def test_the_images_package_does_not_import_discord() -> None:
     code = "import sys, bot.images; assert 'discord' not in sys.modules, 'discord was imported'"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_points_all_at_one_instant_draw_without_a_singular_axis() -> None:
+    """Joining and getting an entry in the same second gives two points at one time."""
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    points = [HistoryPoint(at=at, score=600), HistoryPoint(at=at, score=570)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = render_history_chart(points, title="Ana")
+    assert open_png(data).size == HISTORY_CHART_SIZE
