@@ -4,6 +4,11 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
+# Fonts for the score cards and charts: Latin, Chinese and Japanese names, and emoji.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first (pinned), so code changes do not reinstall them.
 COPY pyproject.toml setup.py constraints.txt README.md ./
 COPY game/__init__.py game/__init__.py
