@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -21,11 +22,40 @@ from sqlmodel import Field, SQLModel
 IdType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+class _SQLiteDateTime(sqlite.DATETIME):
+    """SQLite's DATETIME, same text (``2026-03-01 12:15:00.000000``), written by ``isoformat``.
+
+    SQLAlchemy's own bind processor builds a dict of seven fields and %-formats it for every value: a
+    quarter of the time of a bulk ledger insert through the ORM. ``isoformat(" ", "microseconds")`` of
+    the naive UTC value gives the same characters (four-digit year, six-digit microseconds, always).
+    Reading is unchanged.
+    """
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        datetime_type = datetime
+        inherited = super().bind_processor(dialect)
+
+        def process(value: Any) -> Any:
+            if type(value) is datetime_type and value.tzinfo is None:
+                return value.isoformat(" ", "microseconds")
+            return inherited(value) if inherited is not None else value
+
+        return process
+
+
+_SQLITE_DATETIME = _SQLiteDateTime(timezone=True)  # type: ignore[no-untyped-call]
+
+
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """A timestamp that is always timezone-aware UTC in Python, whatever the engine stores."""
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return _SQLITE_DATETIME
+        return super().load_dialect_impl(dialect)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
