@@ -249,6 +249,15 @@ _INSERT_LEDGER = (
     f"INSERT INTO ledger_entry ({', '.join(LEDGER_COLUMNS)}) VALUES ({', '.join('?' * len(LEDGER_COLUMNS))})"
 )
 _DELETE_PENDING = "DELETE FROM pending_message WHERE season_id = ?"
+_UPDATE_CITIZEN = "UPDATE citizen SET score = ?, tier_key = ?, balance = ?, debt = ? WHERE id = ?"
+_UPDATE_CITIZEN_SPEECH = (
+    "UPDATE citizen SET score = ?, tier_key = ?, balance = ?, debt = ?, last_reward_at = ?, "
+    "recent_digests = ? WHERE id = ?"
+)
+_UPSERT_SCORE_COUNT = (
+    "INSERT INTO score_count (season_id, score, citizens) VALUES (?, ?, ?) "
+    "ON CONFLICT (season_id, score) DO UPDATE SET citizens = score_count.citizens + excluded.citizens"
+)
 # Messages scored between two batches of ledger rows sent to SQLite in the background.
 _BACKGROUND_CHUNK = 20_000
 
@@ -906,27 +915,29 @@ class _AuditRun:
         return now
 
     async def execute(self) -> None:
+        try:
+            await self._steps()
+        finally:
+            # Nothing may still run on the connection when the caller commits or rolls back.
+            await self._drain(raising=False)
+
+    async def _steps(self) -> None:
         mark = time.perf_counter()
         await self._load_citizens()
         mark = self._lap("load", mark)
-        try:
-            pending = await self._take_pending()
-            permits = await self._permits() if pending else {}
-            if self.background_ok:
-                # SQLite: the DELETE of the pending rows runs on the driver's thread while they are scored.
-                self._background(self.driver.start(_DELETE_PENDING, (self.season_id,)))
-            mark = self._lap("take_messages", mark)
-            await self._speech(pending, permits)
-            await self._drain()
-            mark = self._lap("speech", mark)
-            await self._consumption()
-            self._finance()
-            mark = self._lap("consumption_finance", mark)
-            await self.driver.insert_many(
-                "ledger_entry", LEDGER_COLUMNS, self.ledger.rows[self.ledger_queued :]
-            )
-        finally:
-            await self._drain(raising=False)
+        pending = await self._take_pending()
+        permits = await self._permits() if pending else {}
+        if self.background_ok:
+            # SQLite: the DELETE of the pending rows runs on the driver's thread while they are scored.
+            self._background(self.driver.start(_DELETE_PENDING, (self.season_id,)))
+        mark = self._lap("take_messages", mark)
+        await self._speech(pending, permits)
+        await self._drain()
+        mark = self._lap("speech", mark)
+        await self._consumption()
+        self._finance()
+        mark = self._lap("consumption_finance", mark)
+        await self.driver.insert_many("ledger_entry", LEDGER_COLUMNS, self.ledger.rows[self.ledger_queued :])
         self.ledger_entries = len(self.ledger.rows)
         mark = self._lap("ledger_write", mark)
         await self._social()
@@ -934,7 +945,10 @@ class _AuditRun:
         changes = await self._write_citizens()
         mark = self._lap("citizens_write", mark)
         await self._outbox(changes)
-        self._lap("outbox", mark)
+        mark = self._lap("outbox", mark)
+        # SQLite: the statements queued in the background (citizens, score counts, outbox) finish.
+        await self._drain()
+        self._lap("writes_drain", mark)
 
     async def _load_citizens(self) -> None:
         driver = self.driver
@@ -1176,28 +1190,18 @@ class _AuditRun:
             else:
                 others.append((citizen.score, tier, citizen.balance, citizen.debt, citizen.id))
         self.tier_changes = len(tier_changes)
-        await driver.execute_many(
-            "UPDATE citizen SET score = ?, tier_key = ?, balance = ?, debt = ? WHERE id = ?", others
-        )
-        await driver.execute_many(
-            "UPDATE citizen SET score = ?, tier_key = ?, balance = ?, debt = ?, last_reward_at = ?, "
-            "recent_digests = ? WHERE id = ?",
-            with_speech,
-        )
-        deltas = [
-            {"season_id": self.season_id, "score": score, "citizens": change}
-            for score, change in sorted(counts.items())
-            if change
-        ]
-        if deltas:
-            upsert = _dialect_insert(self.connection, score_count_t)
-            await self.connection.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[score_count_t.c.season_id, score_count_t.c.score],
-                    set_={"citizens": score_count_t.c.citizens + upsert.excluded.citizens},
-                ),
-                deltas,
-            )
+        deltas = [(self.season_id, score, change) for score, change in sorted(counts.items()) if change]
+        for statement, rows in (
+            (_UPDATE_CITIZEN, others),
+            (_UPDATE_CITIZEN_SPEECH, with_speech),
+            (_UPSERT_SCORE_COUNT, deltas),
+        ):
+            if not rows:
+                continue
+            if self.background_ok:
+                self._background(driver.start(statement, rows, many=True))
+            else:
+                await driver.execute_many(statement, rows)
         return tier_changes
 
     def _person(self, citizen: _CitizenState) -> dict[str, Any]:
@@ -1209,9 +1213,13 @@ class _AuditRun:
             (self.guild_id, self.season_id, kind.value, json.dumps(payload), stamp, 0)
             for kind, payload in messages
         ]
-        await self.driver.insert_many(
-            "outbox", ("guild_id", "season_id", "kind", "payload", "created_at", "attempts"), rows
-        )
+        columns = ("guild_id", "season_id", "kind", "payload", "created_at", "attempts")
+        if self.background_ok and rows:
+            marks = ", ".join("?" * len(columns))
+            statement = f"INSERT INTO outbox ({', '.join(columns)}) VALUES ({marks})"
+            self._background(self.driver.start(statement, rows, many=True))
+        else:
+            await self.driver.insert_many("outbox", columns, rows)
         self.outbox_messages += len(rows)
 
     async def _outbox(self, tier_changes: list[tuple[_CitizenState, str]]) -> None:
@@ -1302,3 +1310,4 @@ class _AuditRun:
             "ended_at": self.now.astimezone(UTC).isoformat(),
         }
         await self._write_outbox([(OutboxKind.SEASON_END, payload)])
+        await self._drain()
