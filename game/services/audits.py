@@ -28,6 +28,13 @@ An audit of one season (GAME.md, "Audits: scoring on a schedule"):
    with one executemany ``UPDATE``; ``score_count`` is adjusted with one upsert.
 6. **Outbox.** A ``ROLE_SYNC`` row per citizen whose tier changed, one ``BULLETIN`` per audit, and
    ``SEASON_END`` with the final standings when the season's deadline has passed.
+
+Speed. The big reads and writes go to the driver directly (:class:`_Driver`). On SQLite, statements
+whose results the audit does not read (the pending rows' ``DELETE``, batches of speech entries, the
+citizens' updates, the outbox) are queued on aiosqlite's thread and run while Python scores and builds
+the bulletin (sqlite3 releases the GIL while a statement runs); they run in the order queued, in the
+same transaction, and are all awaited before the next statement whose result matters and before the
+commit or rollback. Cyclic garbage collection is paused while an audit runs (:class:`_CyclicGCPause`).
 """
 
 from __future__ import annotations
