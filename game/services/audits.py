@@ -450,6 +450,17 @@ class _Driver:
 # Public entry points
 
 
+def next_on_grid(due: datetime, interval: timedelta, now: datetime) -> datetime:
+    """The first time after ``now`` on the schedule ``due + k * interval``.
+
+    An audit that runs late does not push the later ones back, and audits missed while the bot was
+    down are not run one by one: the next is simply the next slot after ``now``.
+    """
+    if due > now:
+        return due
+    return due + ((now - due) // interval + 1) * interval
+
+
 async def run_due_audit(
     engine: AsyncEngine,
     *,
@@ -623,7 +634,9 @@ async def _audit_paused(
             await run.write_season_end(season_number=season.number)
         season_values: dict[str, Any] = {"last_audit_number": number}
         if scheduled:
-            season_values["next_audit_at"] = now + timedelta(seconds=season.audit_every_s)
+            season_values["next_audit_at"] = next_on_grid(
+                season.next_audit_at, timedelta(seconds=season.audit_every_s), now
+            )
         if ending:
             season_values.update(status=SeasonStatus.ENDED.value, ended_at=now)
         await connection.execute(

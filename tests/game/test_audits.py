@@ -39,6 +39,7 @@ from game.services.audits import (
     FRIEND_RULE_KEY,
     UNPAID_RULE_KEY,
     message_link,
+    next_on_grid,
     run_audit_now,
     run_due_audit,
     settle_finances,
@@ -807,11 +808,14 @@ async def test_audits_missed_while_down_are_caught_up_as_one(engine: AsyncEngine
 
     assert result is not None
     assert result.number == 1
+    # The schedule keeps its grid (every 15 minutes from the start): the next slot after 3:07 is 3:15.
+    on_grid = T0 + timedelta(hours=3, minutes=15)
     assert (
-        await run_due_audit(engine, season_id=season, now=back + timedelta(minutes=14), claimed_by=ME) is None
+        await run_due_audit(engine, season_id=season, now=on_grid - timedelta(seconds=1), claimed_by=ME)
+        is None
     )
     row = await season_row(engine, season)
-    assert (row.last_audit_number, row.next_audit_at) == (1, back + timedelta(minutes=15))
+    assert (row.last_audit_number, row.next_audit_at) == (1, on_grid)
     # One audit, one stipend: not twelve.
     assert (await citizen(engine, ana)).balance == 505
 
@@ -882,3 +886,22 @@ async def test_audit_stats_are_kept_on_the_claim_row(engine: AsyncEngine) -> Non
     stats: Mapping[str, Any] = row.stats if isinstance(row.stats, dict) else json.loads(row.stats)
     assert row.finished_at is not None
     assert stats["messages_scored"] == 1
+
+
+@pytest.mark.parametrize(
+    ("late_by", "next_in"),
+    [(timedelta(0), timedelta(minutes=15)), (timedelta(seconds=40), timedelta(minutes=14, seconds=20))],
+)
+def test_a_late_audit_does_not_push_the_schedule_back(late_by: timedelta, next_in: timedelta) -> None:
+    due = T0 + timedelta(minutes=15)
+    now = due + late_by
+    assert next_on_grid(due, timedelta(minutes=15), now) == now + next_in
+
+
+def test_the_next_slot_is_always_after_now() -> None:
+    due, every = T0, timedelta(seconds=75)
+    for seconds in range(0, 1000, 7):
+        now = T0 + timedelta(seconds=seconds)
+        slot = next_on_grid(due, every, now)
+        assert now < slot <= now + every
+        assert (slot - due) % every == timedelta(0)
