@@ -49,8 +49,9 @@ Enrol = Callable[[int, int, str | None, datetime], Awaitable[int | None]]
 # One buffered message: season_id, citizen_id, channel_id, message_id, content, created_at.
 _Row = tuple[int, int, int, int, str, datetime]
 _COLUMNS = ("season_id", "citizen_id", "channel_id", "message_id", "content", "created_at")
-# The most rows one INSERT transaction writes; a longer buffer is written in several.
-_MAX_ROWS_PER_WRITE = 5_000
+# The most rows one INSERT transaction writes; a longer buffer is written in several, so a burst never
+# holds the event loop for long (SQLAlchemy prepares each row on it: about 30 us a row).
+_MAX_ROWS_PER_WRITE = 1_000
 
 
 @dataclass(slots=True)
