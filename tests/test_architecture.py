@@ -43,5 +43,7 @@ def test_importing_the_whole_domain_loads_no_discord() -> None:
         "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('discord', 'bot', 'simcord'))\n"
         "print(','.join(bad))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert result.stdout.strip() == "", f"importing game/ pulled in: {result.stdout.strip()}"
