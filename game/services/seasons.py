@@ -72,6 +72,7 @@ __all__ = [
     "get_season",
     "hold_season",
     "live_season_row",
+    "open_first_season",
     "past_seasons",
     "pause_season",
     "remove_catalogue_item",
@@ -273,6 +274,25 @@ def _shop_row(season_id: int, item: CatalogueItem) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------------
 # Start, status, pause, resume, end
+
+
+# A server that has never played opens its first season with the first /join, on this pack's defaults.
+FIRST_SEASON_SCENARIO = "classic"
+
+
+async def open_first_season(session: AsyncSession, *, guild_id: int, now: datetime) -> SeasonView | None:
+    """Open the guild's first season (the classic pack, its defaults) if it has never had one.
+
+    So a server that has just invited the bot can play at once; moderators can end it and start
+    another scenario whenever they like. ``None`` when the guild has had a season before (a running,
+    paused or ended one): then only the Bureau starts seasons.
+    """
+    held = (
+        await session.exec(select(sa.func.count()).select_from(Season).where(Season.guild_id == guild_id))
+    ).one()
+    if held:
+        return None
+    return await start_season(session, guild_id=guild_id, scenario_key=FIRST_SEASON_SCENARIO, now=now)
 
 
 async def start_season(

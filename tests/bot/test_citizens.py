@@ -7,8 +7,8 @@ import pytest
 import simcord
 from sqlmodel import col
 
-from game.models import Citizen, Friendship, LedgerEntry, ScoreCount
-from game.services import guilds
+from game.models import Citizen, Friendship, LedgerEntry, ScoreCount, Season, SeasonStatus
+from game.services import guilds, seasons
 from tests.bot.citizen_helpers import (
     Plaza,
     assert_clean,
@@ -62,8 +62,28 @@ async def test_joining_twice_is_refused_and_keeps_one_record(sim: simcord.Env, p
     assert len(await rows(sim, Citizen)) == 1
 
 
-async def test_join_without_a_season_says_how_to_get_one(sim: simcord.Env) -> None:
+async def test_the_first_join_in_a_new_server_opens_its_first_season(sim: simcord.Env) -> None:
     plaza = await build_plaza(sim, season=False)
+
+    result = await plaza.ana.slash(plaza.square, "join")
+
+    assert not result.ephemeral
+    [embed] = result.response.embeds
+    assert embed.title == "Welcome, citizen #1"
+    assert [field.name for field in embed.fields] == ["A season has begun"]
+    [season] = await rows(sim, Season)
+    assert (season.scenario_key, season.status) == ("classic", SeasonStatus.RUNNING)
+    assert season.id in sim.bot.season_scheduler.scheduled
+    [citizen] = await rows(sim, Citizen)
+    assert (citizen.user_id, citizen.score) == (plaza.ana.id, 600)
+    # The next member simply joins it.
+    second = await plaza.bo.slash(plaza.square, "join")
+    assert second.response.embeds[0].fields == []
+    assert len(await rows(sim, Season)) == 1
+
+
+async def test_join_after_the_season_ended_says_how_to_get_one(sim: simcord.Env, plaza: Plaza) -> None:
+    await seasons.end_season(sim.bot.engine, guild_id=plaza.guild.id, now=sim.now(), claimed_by="test")
 
     result = await plaza.ana.slash(plaza.square, "join")
 

@@ -301,3 +301,21 @@ async def test_catalogue_edits_update_shop_rows(engine: AsyncEngine) -> None:
             )
         ).one()
     assert row.active
+
+
+async def test_a_guild_that_never_played_opens_its_first_season_once(engine: AsyncEngine) -> None:
+    async with transaction(engine) as session:
+        first = await seasons.open_first_season(session, guild_id=GUILD_ID, now=NOW)
+    async with transaction(engine) as session:
+        again = await seasons.open_first_season(session, guild_id=GUILD_ID, now=NOW)
+    assert first is not None
+    assert (first.number, first.scenario_key, first.status) == (1, "classic", SeasonStatus.RUNNING)
+    assert first.ends_at - first.started_at == load_scenario("classic").season.duration
+    assert again is None
+    # Once a guild has played, only the Bureau starts seasons, even after the last one ended.
+    await seasons.end_season(engine, guild_id=GUILD_ID, now=NOW + timedelta(minutes=1), claimed_by="test")
+    async with transaction(engine) as session:
+        assert (
+            await seasons.open_first_season(session, guild_id=GUILD_ID, now=NOW + timedelta(hours=1)) is None
+        )
+        assert await seasons.open_first_season(session, guild_id=OTHER_GUILD_ID, now=NOW) is not None

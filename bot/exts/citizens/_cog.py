@@ -23,9 +23,11 @@ from bot.exts.citizens._cards import (
     recent_change,
 )
 from bot.exts.citizens._views import ConfirmLeave
-from game.errors import NotEnrolled
+from game.errors import NoActiveSeason, NotEnrolled
 from game.models import SeasonStatus
+from game.scenario import Scenario
 from game.services import citizens, guilds, queries, seasons
+from game.services.citizens import CitizenView
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +71,17 @@ class Citizens(commands.Cog):
     @app_commands.guild_only()
     async def join(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
-        async with self.bot.transaction() as session:
-            citizen = await citizens.join(
-                session,
-                guild_id=guild.id,
-                user_id=interaction.user.id,
-                display_name=interaction.user.display_name,
-                now=self.bot.clock.now(),
-            )
-            scenario = await seasons.season_rules(session, guild_id=guild.id)
+        opened = None
+        try:
+            citizen, scenario = await self._join(guild.id, interaction.user)
+        except NoActiveSeason:
+            # A server that has never played opens its first season with its first citizen.
+            async with self.bot.transaction() as session:
+                opened = await seasons.open_first_season(session, guild_id=guild.id, now=self.bot.clock.now())
+            if opened is None:
+                raise
+            self.bot.season_scheduler.schedule_season(opened)
+            citizen, scenario = await self._join(guild.id, interaction.user)
         self.bot.game_state_changed(guild.id)
         self.bot.courier.wake()
         embed = discord.Embed(
@@ -90,7 +94,31 @@ class Citizens(commands.Cog):
             ),
             colour=fmt.score_colour(citizen.score, scenario.score.minimum, scenario.score.maximum),
         )
+        if opened is not None:
+            embed.add_field(
+                name="A season has begun",
+                value=(
+                    f"This server's first season opened with you: {scenario.name}, "
+                    f"for {fmt.duration(opened.ends_at - opened.started_at)}. "
+                    "Moderators can end it and start another with `/season start`, "
+                    "and choose the game channels with `/setup game-channel add`."
+                ),
+                inline=False,
+            )
         await interaction.response.send_message(embed=embed)
+
+    async def _join(
+        self, guild_id: int, member: discord.User | discord.Member
+    ) -> tuple[CitizenView, Scenario]:
+        async with self.bot.transaction() as session:
+            citizen = await citizens.join(
+                session,
+                guild_id=guild_id,
+                user_id=member.id,
+                display_name=member.display_name,
+                now=self.bot.clock.now(),
+            )
+            return citizen, await seasons.season_rules(session, guild_id=guild_id)
 
     @app_commands.command(name="leave", description="Leave the game and delete everything stored about you.")
     @app_commands.guild_only()
