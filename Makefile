@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest --cov --cov-report=term:skip-covered -q
+	$(BIN)/pytest -n auto --cov --cov-report=term:skip-covered -q
 
 run: $(STAMP)
 	$(BIN)/citizen-score run

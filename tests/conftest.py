@@ -51,9 +51,10 @@ def postgres_reason() -> str | None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _pg_state.get("reason"):
+    # Asked here too: with pytest-xdist the tests ran in worker processes, this is the controller.
+    if reason := postgres_reason():
         terminalreporter.write_line(
-            f"PostgreSQL not reachable at {PG_URL} ({_pg_state['reason']}): "
+            f"PostgreSQL not reachable at {PG_URL} ({reason}): "
             "the PostgreSQL runs of the storage tests were SKIPPED; SQLite runs only.",
             yellow=True,
         )

@@ -120,19 +120,25 @@ class Citizens(commands.Cog):
             )
             return citizen, await seasons.season_rules(session, guild_id=guild_id)
 
-    @app_commands.command(name="leave", description="Leave the game and delete everything stored about you.")
-    @app_commands.guild_only()
-    async def leave(self, interaction: discord.Interaction[Any]) -> None:
+    async def _own_record(
+        self, interaction: discord.Interaction[Any], *, nothing_to: str
+    ) -> tuple[discord.Guild, dict[str, Any]]:
+        """Everything stored about the member here (for /leave and /mydata)."""
         guild = guild_of(interaction)
-        # Counting what is held reads the member's whole record: acknowledge first, privately, so a
-        # refusal below stays private too.
+        # A long season is a long record: acknowledge first, privately, so a refusal stays private too.
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.bot.transaction() as session:
             data = await citizens.export_data(
                 session, guild_id=guild.id, user_id=interaction.user.id, now=self.bot.clock.now()
             )
         if not data["seasons"]:
-            raise NotEnrolled("The Bureau holds no record of you here; there is nothing to delete.")
+            raise NotEnrolled(f"The Bureau holds no record of you here; there is nothing to {nothing_to}.")
+        return guild, data
+
+    @app_commands.command(name="leave", description="Leave the game and delete everything stored about you.")
+    @app_commands.guild_only()
+    async def leave(self, interaction: discord.Interaction[Any]) -> None:
+        guild, data = await self._own_record(interaction, nothing_to="delete")
         embed = discord.Embed(
             title="Leave the game?",
             description=(
@@ -148,15 +154,7 @@ class Citizens(commands.Cog):
     @app_commands.command(name="mydata", description="Everything stored about you here, as a JSON file.")
     @app_commands.guild_only()
     async def mydata(self, interaction: discord.Interaction[Any]) -> None:
-        guild = guild_of(interaction)
-        # A long season is a long record: acknowledge first, privately (refusals stay private too).
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        async with self.bot.transaction() as session:
-            data = await citizens.export_data(
-                session, guild_id=guild.id, user_id=interaction.user.id, now=self.bot.clock.now()
-            )
-        if not data["seasons"]:
-            raise NotEnrolled("The Bureau holds no record of you here; there is nothing to export.")
+        _guild, data = await self._own_record(interaction, nothing_to="export")
         payload = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
         file = discord.File(io.BytesIO(payload), filename=MYDATA_FILE)
         summary = f"Everything the Bureau holds about you here: {_held(data)}. Only you can see this."
