@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import discord
@@ -94,17 +94,7 @@ class Friends(commands.Cog):
     async def accept(
         self, interaction: discord.Interaction[Any], user: app_commands.Range[str, 1, 100]
     ) -> None:
-        guild = guild_of(interaction)
-        incoming = await self._incoming(guild.id, interaction.user.id)
-        asker = pick_user(user, incoming, what="friend request from anyone")
-        async with self.bot.transaction() as session:
-            await friends.accept_friend(
-                session,
-                guild_id=guild.id,
-                user_id=interaction.user.id,
-                from_user_id=asker,
-                now=self.bot.clock.now(),
-            )
+        asker = await self._answer_request(interaction, user, friends.accept_friend)
         await interaction.response.send_message(
             f"\N{HANDSHAKE} {interaction.user.mention} and <@{asker}> are friends now.",
             allowed_mentions=discord.AllowedMentions.none(),
@@ -115,17 +105,7 @@ class Friends(commands.Cog):
     async def decline(
         self, interaction: discord.Interaction[Any], user: app_commands.Range[str, 1, 100]
     ) -> None:
-        guild = guild_of(interaction)
-        incoming = await self._incoming(guild.id, interaction.user.id)
-        asker = pick_user(user, incoming, what="friend request from anyone")
-        async with self.bot.transaction() as session:
-            await friends.decline_friend(
-                session,
-                guild_id=guild.id,
-                user_id=interaction.user.id,
-                from_user_id=asker,
-                now=self.bot.clock.now(),
-            )
+        asker = await self._answer_request(interaction, user, friends.decline_friend)
         await interaction.response.send_message(
             f"You declined <@{asker}>'s friend request. They may ask again later.", ephemeral=True
         )
@@ -190,6 +170,23 @@ class Friends(commands.Cog):
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     # --------------------------------------------------------------------------------- autocomplete
+
+    async def _answer_request(
+        self, interaction: discord.Interaction[Any], typed: str, answer: Callable[..., Awaitable[Any]]
+    ) -> int:
+        """Accept or decline (``answer``) the request from the member ``typed`` names; their user id."""
+        guild = guild_of(interaction)
+        incoming = await self._incoming(guild.id, interaction.user.id)
+        asker = pick_user(typed, incoming, what="friend request from anyone")
+        async with self.bot.transaction() as session:
+            await answer(
+                session,
+                guild_id=guild.id,
+                user_id=interaction.user.id,
+                from_user_id=asker,
+                now=self.bot.clock.now(),
+            )
+        return asker
 
     async def _incoming(self, guild_id: int, user_id: int) -> list[tuple[int, str]]:
         async with self.bot.transaction() as session:
