@@ -12,8 +12,8 @@ from bot.delivery import MARKER_LOOKBACK, Post, bulletin_embed, file_marker
 from game.models import Citizen, OutboxKind, OutboxMessage, Permit, RequestStatus, Season
 from game.services import friends, permits
 from game.services.outbox import add_message, claim_undelivered
-from tests.bot.bureau_helpers import Town, build_town, configure, enrol, reply, rows, start_season
 from tests.bot.conftest import build_test_bot
+from tests.support.bureau import Town, build_town, configure, enrol, reply, rows, start_season
 
 
 @pytest.fixture

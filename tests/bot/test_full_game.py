@@ -22,7 +22,7 @@ from game.models import (
     Season,
     SeasonStatus,
 )
-from tests.bot.bureau_helpers import build_town, reply, rows
+from tests.support.bureau import build_town, reply, rows
 
 
 def the_bot(sim: simcord.Env) -> CitizenBot:

@@ -16,7 +16,7 @@ from game.models import LedgerEntry, OutboxKind, Season, SeasonStatus
 from game.scheduling import REFRESH_JOB_ID, SeasonScheduler
 from game.services.audits import AuditResult
 from tests.conftest import TestClock, make_engine
-from tests.game.test_audits import (
+from tests.factories.rows import (
     T0,
     assert_books_balance,
     new_citizen,

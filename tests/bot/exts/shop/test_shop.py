@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from game.models import Citizen, LedgerEntry, Purchase
-from tests.bot.citizen_helpers import (
+from tests.factories import set_balance, set_score
+from tests.support.citizens import (
     Plaza,
     assert_clean,
     bot_of,
@@ -18,7 +19,6 @@ from tests.bot.citizen_helpers import (
     run_audit,
     text_of,
 )
-from tests.factories import set_balance, set_score
 
 NOT_A_CITIZEN = "You are not a citizen of this season yet. Use /join to enrol."
 

@@ -6,7 +6,7 @@ import simcord
 
 from bot.client import CitizenBot
 from game.models import GameChannel, GuildSettings, TierRole
-from tests.bot.bureau_helpers import Town, assert_refused, build_town, open_bureau_commands, reply, rows
+from tests.support.bureau import Town, assert_refused, build_town, open_bureau_commands, reply, rows
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import simcord
 
 from bot.client import CitizenBot
 from game.models import Audit, Enrollment, OutboxMessage, Season, SeasonStatus
-from tests.bot.bureau_helpers import (
+from tests.support.bureau import (
     Town,
     assert_refused,
     build_town,

@@ -5,7 +5,8 @@ import simcord
 
 from game.models import Appeal, Citizen, LedgerEntry, OutboxKind, OutboxMessage, RequestStatus
 from game.services import appeals
-from tests.bot.citizen_helpers import (
+from tests.factories import set_score
+from tests.support.citizens import (
     Plaza,
     assert_clean,
     bot_of,
@@ -15,7 +16,6 @@ from tests.bot.citizen_helpers import (
     reply,
     rows,
 )
-from tests.factories import set_score
 
 NOT_A_CITIZEN = "You are not a citizen of this season yet. Use /join to enrol."
 REASON = "I was quoting the newspaper, not endorsing it."

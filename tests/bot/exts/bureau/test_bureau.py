@@ -18,7 +18,7 @@ from game.models import (
 )
 from game.scenario import restore_scenario
 from game.services import appeals, permits
-from tests.bot.bureau_helpers import (
+from tests.support.bureau import (
     Town,
     assert_refused,
     build_town,

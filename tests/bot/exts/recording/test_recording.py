@@ -7,7 +7,7 @@ from sqlalchemy import event
 from bot.client import CitizenBot
 from game.models import Citizen, Enrollment, PendingMessage
 from game.services import seasons
-from tests.bot.bureau_helpers import Town, build_town, configure, enrol, rows, start_season
+from tests.support.bureau import Town, build_town, configure, enrol, rows, start_season
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from bot.sandbox import SandboxConfig, play_season
 from bot.sandbox._progress import Progress
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 SCREENSHOT = ARTIFACTS / "sandbox-report.png"
 
 pytestmark = pytest.mark.skipif(

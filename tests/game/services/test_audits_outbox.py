@@ -17,7 +17,7 @@ from game.services.outbox import (
     retry_delay,
 )
 from tests.conftest import make_engine
-from tests.game.test_audits import T0, audit, new_citizen, new_season, post
+from tests.factories.rows import T0, audit, new_citizen, new_season, post
 
 outbox_t = OutboxMessage.__table__
 TTL = timedelta(minutes=2)

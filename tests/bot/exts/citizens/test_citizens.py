@@ -9,7 +9,8 @@ from sqlmodel import col
 
 from game.models import Citizen, Friendship, LedgerEntry, ScoreCount, Season, SeasonStatus
 from game.services import guilds, seasons
-from tests.bot.citizen_helpers import (
+from tests.factories import set_score
+from tests.support.citizens import (
     Plaza,
     assert_clean,
     bot_of,
@@ -21,7 +22,6 @@ from tests.bot.citizen_helpers import (
     set_brag_channel,
     text_of,
 )
-from tests.factories import set_score
 
 NOT_A_CITIZEN = "You are not a citizen of this season yet. Use /join to enrol."
 THEY_ARE_NOT = "That member is not a citizen of this season; they can /join first."

@@ -6,7 +6,8 @@ from sqlmodel import col
 
 from bot.client import CitizenBot
 from game.models import Citizen, FriendRequest, Friendship, RequestStatus
-from tests.bot.citizen_helpers import (
+from tests.bot.conftest import build_test_bot
+from tests.support.citizens import (
     Plaza,
     assert_clean,
     bot_of,
@@ -19,7 +20,6 @@ from tests.bot.citizen_helpers import (
     run_audit,
     text_of,
 )
-from tests.bot.conftest import build_test_bot
 
 NOT_A_CITIZEN = "You are not a citizen of this season yet. Use /join to enrol."
 

@@ -4,7 +4,8 @@ import pytest
 import simcord
 
 from game.services import seasons
-from tests.bot.citizen_helpers import (
+from tests.factories import make_citizen, set_score
+from tests.support.citizens import (
     Plaza,
     assert_clean,
     bot_of,
@@ -14,7 +15,6 @@ from tests.bot.citizen_helpers import (
     refusal,
     reply,
 )
-from tests.factories import make_citizen, set_score
 
 CITIZENS = 23  # three pages: 10, 10, 3
 

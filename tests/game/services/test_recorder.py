@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from game.models import Citizen, Enrollment, GameChannel, PendingMessage, SeasonStatus
 from game.services.audits import run_due_audit
 from game.services.recorder import MessageRecorder
-from tests.game.test_audits import CHANNEL, GUILD, T0, ledger, new_citizen, new_season
+from tests.factories.rows import CHANNEL, GUILD, T0, ledger, new_citizen, new_season
 
 pending_t = PendingMessage.__table__
 channel_t = GameChannel.__table__

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from game.models import Citizen, Friendship, LedgerEntry
 from game.rules.social import friend_penalty
 from game.services.audits import run_audit_now
-from tests.game.test_audits import (
+from tests.factories.rows import (
     T0,
     assert_books_balance,
     befriend,

@@ -5,7 +5,7 @@ import simcord
 
 from game.models import OutboxKind, OutboxMessage, Permit, RequestStatus
 from game.services import permits
-from tests.bot.citizen_helpers import (
+from tests.support.citizens import (
     Plaza,
     assert_clean,
     bot_of,
