@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from game.db import create_engine, is_sqlite
+from game.db import create_engine, is_sqlite, sqlite_time_text
 from game.models import metadata
 from game.scenario import Scenario, load_scenario
 
@@ -48,11 +48,6 @@ class World:
     messages: int
     purchases: int
     permits: int
-
-
-def sqlite_time(moment: datetime) -> str:
-    """A timestamp as SQLAlchemy's SQLite DateTime stores it (naive UTC)."""
-    return moment.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 async def pg_reachable(url: str = PG_URL) -> bool:
@@ -170,7 +165,7 @@ async def load_world(
     sqlite = is_sqlite(engine)
 
     def stamp(moment: datetime) -> Any:
-        return sqlite_time(moment) if sqlite else moment
+        return sqlite_time_text(moment) if sqlite else moment
 
     start = scenario.score.start
     low, high = scenario.score.minimum, scenario.score.maximum

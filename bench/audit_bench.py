@@ -29,10 +29,12 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bench._data import GUILD, T0, fresh_database, load_world, message_texts, sqlite_file, sqlite_time
+from bench._data import GUILD, T0, fresh_database, load_world, message_texts, sqlite_file
+from game.db import sqlite_time_text
 from game.rules.speech import SpeechMatcher
 from game.scenario import load_scenario
-from game.services.audits import LEDGER_COLUMNS, AuditResult, run_due_audit
+from game.services.audits import AuditResult, run_due_audit
+from game.services.audits.books import LEDGER_COLUMNS
 
 TARGET = 50_000  # scored messages a second, ledger writes included
 CITIZENS = 10_000
@@ -63,7 +65,7 @@ def scoring_baseline(messages: int) -> float:
 
 def raw_ledger_insert(path: str, count: int) -> float:
     """Seconds for raw sqlite3 to insert ``count`` ledger rows like the audit's (built beforehand)."""
-    stamp = sqlite_time(T0 + timedelta(minutes=15))
+    stamp = sqlite_time_text(T0 + timedelta(minutes=15))
     rng = random.Random(5)
     reason = 'Forbidden topic, a certain bear: "Pooh Bear"'
     rows = [

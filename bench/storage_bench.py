@@ -38,19 +38,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench._data import GUILD, T0, fresh_database, load_world, pg_reachable, sqlite_file, sqlite_time
-from game.db import transaction
+from bench._data import GUILD, T0, fresh_database, load_world, pg_reachable, sqlite_file
+from game.db import sqlite_time_text, transaction
 from game.models import LedgerEntry
 from game.services import queries
-from game.services.audits import (
-    AUDIT_CACHE_KIB,
-    LEDGER_COLUMNS,
-    _Driver,
-    create_work_table,
-    drop_work_table,
-    fill_work_table,
-    friends_penalties,
-)
+from game.services.audits import AUDIT_CACHE_KIB
+from game.services.audits.books import LEDGER_COLUMNS
+from game.services.audits.driver import Driver
+from game.services.audits.social import create_work_table, drop_work_table, fill_work_table, friends_penalties
 
 ledger_t = LedgerEntry.__table__
 LEDGER_ROWS = 100_000
@@ -112,7 +107,7 @@ async def write_orm_constants(engine: AsyncEngine, rows: list[dict[str, Any]]) -
     statement = sa.insert(LedgerEntry).values(
         season_id=sa.literal_column(str(int(first["season_id"]))),
         audit_number=sa.literal_column(str(int(first["audit_number"]))),
-        created_at=sa.literal_column(f"'{sqlite_time(first['created_at'])}'"),
+        created_at=sa.literal_column(f"'{sqlite_time_text(first['created_at'])}'"),
     )
     started = time.perf_counter()
     async with transaction(engine) as session:
@@ -141,7 +136,7 @@ async def write_core(engine: AsyncEngine, rows: list[dict[str, Any]]) -> float:
 async def write_audit_path(engine: AsyncEngine, rows: list[dict[str, Any]]) -> float:
     started = time.perf_counter()
     async with engine.begin() as connection:
-        driver = _Driver(connection)
+        driver = Driver(connection)
         tuples = [tuple(driver.time(v) if k == "created_at" else v for k, v in row.items()) for row in rows]
         await driver.insert_many("ledger_entry", LEDGER_COLUMNS, tuples)
     return time.perf_counter() - started
@@ -175,7 +170,7 @@ async def bench_ledger_writes(runs: int) -> None:
                 rows = ledger_dicts(LEDGER_ROWS, world.first_citizen_id, world.citizens)
                 if variant == "raw":
                     tuples = [
-                        tuple(sqlite_time(v) if k == "created_at" else v for k, v in row.items())
+                        tuple(sqlite_time_text(v) if k == "created_at" else v for k, v in row.items())
                         for row in rows
                     ]
                     timings["raw"].append(await asyncio.to_thread(write_raw, sqlite_file(engine), tuples))

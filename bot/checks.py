@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -24,7 +25,10 @@ async def is_moderator(interaction: discord.Interaction[Any]) -> bool:
     return role_id is not None and any(role.id == role_id for role in member.roles)
 
 
-def moderator_only() -> Any:
+T = TypeVar("T")
+
+
+def moderator_only() -> Callable[[T], T]:
     """An app-command check: Manage Server, or the moderator role chosen in /setup."""
 
     async def predicate(interaction: discord.Interaction[Any]) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot.exts
-from bot.delivery import Courier
+from bot.courier import Courier
 from bot.errors import GameCommandTree
 from bot.settings import Settings
 from game import migrations
@@ -95,15 +95,25 @@ class CitizenBot(commands.Bot):
         self.season_scheduler = season_scheduler or SeasonScheduler(
             engine, clock, scheduler, claimed_by=self.instance_name, recorder=self.recorder
         )
-        self.season_scheduler.on_audit = self._after_audit
+        self.season_scheduler.on_audit = self.after_audit
         self.courier = Courier(self)
         self.on_game_state_change(self.recorder.invalidate)
         self.on_close(self.recorder.aclose)
         self.on_close(self.courier.stop)
 
-    async def _after_audit(self, result: AuditResult) -> None:
-        """An audit committed: deliver its bulletin and role changes now, not at the next tick."""
+    async def after_audit(self, result: AuditResult) -> None:
+        """What follows every audit, however it was started (the schedule, /audit, /season end):
+        its bulletin and role changes go out now, and a season it ended stops being scheduled and
+        recorded."""
         self.courier.wake()
+        if result.season_ended:
+            self.season_over(guild_id=result.guild_id, season_id=result.season_id)
+
+    def season_over(self, *, guild_id: int, season_id: int) -> None:
+        """A season has ended (by its last audit, here or in another process): stop its jobs and
+        refresh what is recorded in its guild."""
+        self.season_scheduler.unschedule_season(season_id)
+        self.game_state_changed(guild_id)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

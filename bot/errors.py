@@ -14,6 +14,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.refusals import refusal_text
+from bot.utils import formatting as fmt
 from game.errors import GameError
 
 log = logging.getLogger(__name__)
@@ -24,8 +26,15 @@ class NotModerator(app_commands.CheckFailure):
         super().__init__("Only the Bureau can do that: moderators need Manage Server or the moderator role.")
 
 
-class ChannelNotSet(GameError):
-    """A channel the bot needs has not been chosen in /setup yet."""
+class Refusal(Exception):
+    """The bot itself refuses, in its own words (a bot picked as a citizen, a channel not set up).
+
+    The game's refusals are :class:`~game.errors.GameError`; this is for what only Discord knows.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
 
 
 def _unwrap(error: BaseException) -> BaseException:
@@ -41,10 +50,15 @@ def user_message(error: BaseException) -> str | None:
     """The sentence to show for an expected error, or None when it is a bug to log."""
     error = _unwrap(error)
     if isinstance(error, GameError):
-        return str(error)
+        return refusal_text(error)
+    if isinstance(error, Refusal):
+        return error.text
     if isinstance(error, app_commands.TransformerError):
         kind = error.type.name.replace("_", " ").lower()
-        return f"I could not read {error.value!r} as a {kind}. Please check it and try again."
+        if isinstance(error.value, str):
+            shown = fmt.escape(fmt.truncate(error.value, 60))
+            return f"I could not read “{shown}” as a {kind}. Please check it and try again."
+        return f"That {kind} is not one I can use here: pick one from this server's list."
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down, citizen: try again in {error.retry_after:.0f} seconds."
     if isinstance(error, app_commands.MissingPermissions | app_commands.BotMissingPermissions):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -22,6 +22,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/citizen-score.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def sqlite_time_text(moment: datetime) -> str:
+    """A timestamp as the tables store it on SQLite: naive UTC text, ``2026-03-01 12:15:00.000000``.
+
+    Fixed width, so text comparisons and sorts follow time. ``moment`` is aware (any zone), or naive
+    and already UTC (what the column type hands its bind processor).
+    """
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(" ", "microseconds")
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -91,8 +102,3 @@ def is_unique_violation(error: BaseException) -> bool:
         return "UNIQUE" in str(orig)
     sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
     return sqlstate == "23505" or "UniqueViolationError" in repr(orig)
-
-
-def lock_rows(statement: sa.Select[Any]) -> sa.Select[Any]:
-    """``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite, BEGIN IMMEDIATE already serialises writers."""
-    return statement.with_for_update()

@@ -17,6 +17,9 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
+from game.db import sqlite_time_text
+from game.vocabulary import Dimension, SourceKind
+
 # Auto-increment keys: BIGSERIAL on PostgreSQL, the rowid alias on SQLite (which only autoincrements
 # a column declared exactly INTEGER PRIMARY KEY).
 IdType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -26,9 +29,8 @@ class _SQLiteDateTime(sqlite.DATETIME):
     """SQLite's DATETIME, same text (``2026-03-01 12:15:00.000000``), written by ``isoformat``.
 
     SQLAlchemy's own bind processor builds a dict of seven fields and %-formats it for every value: a
-    quarter of the time of a bulk ledger insert through the ORM. ``isoformat(" ", "microseconds")`` of
-    the naive UTC value gives the same characters (four-digit year, six-digit microseconds, always).
-    Reading is unchanged.
+    quarter of the time of a bulk ledger insert through the ORM. :func:`game.db.sqlite_time_text` gives
+    the same characters (four-digit year, six-digit microseconds, always). Reading is unchanged.
     """
 
     def bind_processor(self, dialect: Dialect) -> Any:
@@ -37,7 +39,7 @@ class _SQLiteDateTime(sqlite.DATETIME):
 
         def process(value: Any) -> Any:
             if type(value) is datetime_type and value.tzinfo is None:
-                return value.isoformat(" ", "microseconds")
+                return sqlite_time_text(value)
             return inherited(value) if inherited is not None else value
 
         return process
@@ -102,23 +104,6 @@ class SeasonStatus(enum.StrEnum):
 class Enrollment(enum.StrEnum):
     VOLUNTARY = "voluntary"
     MANDATORY = "mandatory"
-
-
-class Dimension(enum.StrEnum):
-    SPEECH = "speech"
-    CONSUMPTION = "consumption"
-    FINANCE = "finance"
-    SOCIAL = "social"
-    BUREAU = "bureau"
-
-
-class SourceKind(enum.StrEnum):
-    MESSAGE = "message"
-    PURCHASE = "purchase"
-    FINANCE = "finance"
-    FRIEND = "friend"
-    MODERATOR = "moderator"
-    APPEAL = "appeal"
 
 
 class RequestStatus(enum.StrEnum):
@@ -420,6 +405,7 @@ class OutboxKind(enum.StrEnum):
     PERMIT_REQUEST = "permit_request"
     APPEAL_REQUEST = "appeal_request"
     NOTICE = "notice"
+    SEASON_START = "season_start"
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -444,3 +430,30 @@ class OutboxMessage(SQLModel, table=True):
 
 
 metadata = SQLModel.metadata
+
+__all__ = [
+    "Appeal",
+    "Audit",
+    "Citizen",
+    "Dimension",
+    "Enrollment",
+    "FriendRequest",
+    "Friendship",
+    "GameChannel",
+    "GuildSettings",
+    "LedgerEntry",
+    "OutboxKind",
+    "OutboxMessage",
+    "PendingMessage",
+    "Permit",
+    "Purchase",
+    "RequestStatus",
+    "ScoreCount",
+    "Season",
+    "SeasonStatus",
+    "ShopItem",
+    "SourceKind",
+    "TierRole",
+    "UTCDateTime",
+    "metadata",
+]

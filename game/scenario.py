@@ -40,6 +40,7 @@ from game.errors import DurationError, ScenarioError, ScenarioProblem, UnknownSc
 from game.rules.durations import compact_duration, parse_duration
 from game.rules.speech import normalize_text
 from game.rules.tiers import tier_for
+from game.vocabulary import Dimension
 
 __all__ = [
     "ApprovedTalk",
@@ -76,16 +77,6 @@ __all__ = [
 ]
 
 PACKAGE = "citizen_score_data"
-
-
-class Dimension(enum.StrEnum):
-    """The parts of a score, as Sesame Credit showed its five."""
-
-    SPEECH = "speech"
-    CONSUMPTION = "consumption"
-    FINANCE = "finance"
-    SOCIAL = "social"
-    BUREAU = "bureau"
 
 
 class TopicKind(enum.StrEnum):
@@ -130,8 +121,8 @@ def _read_duration(value: object) -> object:
     if isinstance(value, str):
         try:
             return parse_duration(value)
-        except DurationError as error:
-            raise ValueError(str(error)) from None
+        except DurationError:
+            raise ValueError(f"must be a duration such as '15m', '2h30m' or '7d' (got {value!r})") from None
     return value
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from game.errors import NotFound
+from game.errors import ErrorCode, NotFound
 from game.models import Appeal, Audit, Citizen, Friendship, LedgerEntry, Permit, RequestStatus, Season
 from game.report._data import (
     Friendship as ReportFriendship,
@@ -46,7 +46,7 @@ async def build_report_data(
     """
     season = await session.get(Season, season_id)
     if season is None:
-        raise NotFound("That season does not exist.")
+        raise NotFound(ErrorCode.SEASON_NOT_FOUND)
     scenario = restore_scenario(season.rules, source=f"season {season.number}")
     citizens = (
         await session.exec(

@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from game.errors import DurationError
+from game.errors import DurationError, ErrorCode
 
 __all__ = ["MAXIMUM_DURATION", "compact_duration", "describe_duration", "parse_duration"]
 
 # A year of surveillance is plenty; past it a typo ("99999d") is likelier than a plan.
 MAXIMUM_DURATION = timedelta(weeks=52)
 
-_EXAMPLES = "90s, 15m, 2h, 2h30m, 1d12h or 1w"
 
 # Seconds per unit, largest first: the order describe and compact use.
 _UNITS: tuple[tuple[str, str, int], ...] = (
@@ -46,19 +45,16 @@ _FILLER = re.compile(r"(?:\s|,|\band\b)*")
 def parse_duration(text: str, *, maximum: timedelta = MAXIMUM_DURATION) -> timedelta:
     """Read a duration such as ``90s``, ``15m``, ``2h``, ``1d12h``, ``1w`` or ``2 hours 30 minutes``.
 
-    Each unit may appear once. Raises :class:`DurationError` (its message says what to type instead)
+    Each unit may appear once. Raises :class:`DurationError` (its code says what is wrong)
     for an empty, unreadable, negative, zero or longer-than-``maximum`` duration.
     """
     cleaned = text.strip().lower()
     if not cleaned:
-        raise DurationError(f"Type a duration, such as {_EXAMPLES}.")
+        raise DurationError(ErrorCode.DURATION_EMPTY)
     if cleaned.startswith("-"):
-        raise DurationError(f"A duration cannot be negative: type one such as {_EXAMPLES}.")
+        raise DurationError(ErrorCode.DURATION_NEGATIVE)
     if cleaned.isdigit():
-        raise DurationError(
-            f"{text.strip()!r} needs a unit: {cleaned}m for minutes, {cleaned}h for hours, "
-            f"{cleaned}s for seconds."
-        )
+        raise DurationError(ErrorCode.DURATION_NO_UNIT, text=text.strip(), number=cleaned)
     total = 0
     seen: set[str] = set()
     position = _FILLER.match(cleaned, 0)
@@ -67,26 +63,18 @@ def parse_duration(text: str, *, maximum: timedelta = MAXIMUM_DURATION) -> timed
         part = _PART.match(cleaned, index)
         unit = _UNIT_WORDS.get(part.group(2)) if part else None
         if part is None or unit is None:
-            raise DurationError(
-                f"{text.strip()!r} is not a duration the Bureau can read: type a number and a unit, "
-                f"such as {_EXAMPLES}."
-            )
+            raise DurationError(ErrorCode.DURATION_UNREADABLE, text=text.strip())
         if unit in seen:
-            raise DurationError(
-                f"{text.strip()!r} names the same unit twice: write each unit once, such as {_EXAMPLES}."
-            )
+            raise DurationError(ErrorCode.DURATION_UNIT_TWICE, text=text.strip())
         seen.add(unit)
         total += int(part.group(1)) * _SECONDS[unit]
         filler = _FILLER.match(cleaned, part.end())
         index = filler.end() if filler else part.end()
     if total == 0:
-        raise DurationError(f"A duration must be longer than zero: type one such as {_EXAMPLES}.")
+        raise DurationError(ErrorCode.DURATION_ZERO)
     # Compare in whole seconds first: timedelta itself overflows on absurd input ("99999999999999d").
     if total > maximum.total_seconds():
-        raise DurationError(
-            f"{text.strip()!r} is longer than the longest allowed, {describe_duration(maximum)}: "
-            f"type a shorter one, such as {_EXAMPLES}."
-        )
+        raise DurationError(ErrorCode.DURATION_TOO_LONG, text=text.strip(), maximum=maximum)
     return timedelta(seconds=total)
 
 

@@ -1,7 +1,12 @@
-"""Score arithmetic and the shop's terms: clamping, a tier's prices, who may buy what.
+"""Score arithmetic, an audit's finances and the shop's terms: clamping, paying, a tier's prices.
 
 Clamping: a score never leaves the scenario's range; the ledger records the delta *actually applied*
 (``ScoreChange.applied``), so ``start + sum(applied deltas) == score`` holds even at the bounds.
+:func:`clamp` is the one place that says how; the audit's hot loop and every single change call it.
+
+Finances (:func:`settle_finances`): each audit pays the stipend first, then takes what is owed (old
+debt, then this audit's cost of living); what cannot be paid stays as debt and costs the unpaid
+penalty. A balance never goes below zero.
 
 Prices: a tier's ``price_markup_percent`` raises (or, if negative, lowers) every price; the result is
 rounded up to a whole credit, because the Bureau rounds in its own favour. A price never goes below 0.
@@ -24,10 +29,12 @@ __all__ = [
     "RefusalReason",
     "ScoreChange",
     "apply_delta",
+    "clamp",
     "clamp_score",
     "effective_price",
     "may_buy",
     "purchase_refusal",
+    "settle_finances",
 ]
 
 
@@ -48,13 +55,30 @@ class ScoreChange:
         return self.applied != self.requested
 
 
+def clamp(score: int, low: int, high: int) -> int:
+    """``score`` held within ``low..high``."""
+    if score < low:
+        return low
+    if score > high:
+        return high
+    return score
+
+
 def clamp_score(score: int, rules: ScoreRules) -> int:
     """``score`` held within ``rules.minimum..rules.maximum``."""
-    if score < rules.minimum:
-        return rules.minimum
-    if score > rules.maximum:
-        return rules.maximum
-    return score
+    return clamp(score, rules.minimum, rules.maximum)
+
+
+def settle_finances(*, balance: int, debt: int, stipend: int, cost_of_living: int) -> tuple[int, int, bool]:
+    """One audit's finances for one citizen: ``(balance, debt, unpaid)`` afterwards.
+
+    ``unpaid`` is True when the citizen could not pay everything owed: they get the unpaid penalty.
+    """
+    balance += stipend
+    owed = debt + cost_of_living
+    if balance >= owed:
+        return balance - owed, 0, False
+    return 0, owed - balance, True
 
 
 def apply_delta(score: int, delta: int, rules: ScoreRules) -> ScoreChange:
@@ -76,10 +100,13 @@ class RefusalReason(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PurchaseRefusal:
-    """Why a tier may not buy an item, with a sentence for the citizen."""
+    """Why a tier may not buy an item: the rule, the item's and the tier's names, and for
+    ``TIER_TOO_LOW`` and ``NO_TRAVEL_PERMIT`` the lowest tier that may (``None`` if none may)."""
 
     reason: RefusalReason
-    message: str
+    item: str
+    tier: str
+    needed_tier: str | None = None
 
 
 def purchase_refusal(item: CatalogueItem, tier: Tier, tiers: Sequence[Tier]) -> PurchaseRefusal | None:
@@ -89,24 +116,15 @@ def purchase_refusal(item: CatalogueItem, tier: Tier, tiers: Sequence[Tier]) -> 
     permit, the item's minimum tier. Stock and the wallet are the shop's business, not the tier's.
     """
     if item.travel and tier.travel_banned:
-        return PurchaseRefusal(
-            RefusalReason.TRAVEL_BANNED,
-            f"Citizens rated {tier.name} may not buy travel items such as {item.name}. "
-            "Raise your score to travel.",
-        )
+        return PurchaseRefusal(RefusalReason.TRAVEL_BANNED, item.name, tier.name)
     if item.requires_travel_permit and not tier.travel_permit:
         holders = [t.name for t in tiers if t.travel_permit]
-        where = f" (from {holders[0]} up)" if holders else ""
         return PurchaseRefusal(
-            RefusalReason.NO_TRAVEL_PERMIT,
-            f"{item.name} is sold only to holders of a travel permit{where}; you are rated {tier.name}.",
+            RefusalReason.NO_TRAVEL_PERMIT, item.name, tier.name, holders[0] if holders else None
         )
     if item.min_tier is not None and tier_rank(tier.key, tiers) < tier_rank(item.min_tier, tiers):
         needed = tiers[tier_rank(item.min_tier, tiers)]
-        return PurchaseRefusal(
-            RefusalReason.TIER_TOO_LOW,
-            f"{item.name} is sold from {needed.name} up; you are rated {tier.name}.",
-        )
+        return PurchaseRefusal(RefusalReason.TIER_TOO_LOW, item.name, tier.name, needed.name)
     return None
 
 

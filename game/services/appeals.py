@@ -16,27 +16,31 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
-from game.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from game.errors import Conflict, ErrorCode, NotAllowed, NotFound
+from game.inputs import clean_reason
 from game.models import (
     Appeal,
     Citizen,
     Dimension,
     LedgerEntry,
-    OutboxKind,
-    OutboxMessage,
     RequestStatus,
     Season,
     SeasonStatus,
     SourceKind,
 )
+from game.payloads import AppealRequest
+from game.rules.appeals import appeal_refusal
 from game.services.ledger import LedgerChange, record_change
+from game.services.outbox import outbox_row
 from game.services.permits import require_running
-from game.services.seasons import require_citizen_row, require_live_season_row
+from game.services.queries import LedgerLine, latest_entries
+from game.services.seasons import citizen_row, live_season_row, require_citizen_row, require_live_season_row
 
 __all__ = [
     "MAX_APPEAL_REASON",
     "AppealDecision",
     "AppealView",
+    "appealable_entries",
     "appeals_of",
     "deny_appeal",
     "file_appeal",
@@ -66,6 +70,21 @@ class AppealView:
     decided_at: datetime | None
     decided_by: int | None
     reversal_entry_id: int | None
+
+    def as_request(self) -> AppealRequest:
+        """The appeal as the moderators' card shows it (the outbox payload's shape)."""
+        return AppealRequest(
+            appeal_id=self.id,
+            season_id=self.season_id,
+            user_id=self.user_id,
+            citizen_number=self.citizen_number,
+            display_name=self.display_name,
+            entry_id=self.entry_id,
+            entry_delta=self.entry_delta,
+            entry_dimension=str(self.entry_dimension),
+            entry_reason=self.entry_reason,
+            reason=self.reason,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,21 +138,19 @@ async def file_appeal(
         )
     ).first()
     if entry is None:
-        raise NotFound(f"You have no ledger entry #{entry_id}; /history lists yours with their numbers.")
-    if entry.source_kind == SourceKind.APPEAL or entry.reverses_entry_id is not None:
-        raise NotAllowed(f"Entry #{entry_id} is itself the reversal of an appeal; it cannot be appealed.")
-    if entry.delta >= 0:
-        raise NotAllowed(
-            f"Entry #{entry_id} did not lower your score; the Bureau hears appeals against penalties."
-        )
-    text = " ".join(reason.split())
-    if not text:
-        raise InvalidInput("Tell the Bureau why the entry was wrong, in a few words.")
-    if len(text) > MAX_APPEAL_REASON:
-        raise InvalidInput(f"Keep the reason to {MAX_APPEAL_REASON} characters; yours has {len(text)}.")
+        raise NotFound(ErrorCode.ENTRY_NOT_YOURS, entry_id=entry_id)
     earlier = (await session.exec(select(Appeal).where(Appeal.ledger_entry_id == entry_id))).first()
+    refusal = appeal_refusal(
+        delta=entry.delta,
+        source_kind=entry.source_kind,
+        reverses_entry_id=entry.reverses_entry_id,
+        appealed=earlier is not None,
+    )
+    if refusal in (ErrorCode.ENTRY_IS_REVERSAL, ErrorCode.ENTRY_NOT_A_PENALTY):
+        raise NotAllowed(refusal, entry_id=entry_id)
+    text = clean_reason(reason, purpose="appeal", limit=MAX_APPEAL_REASON)
     if earlier is not None:
-        raise Conflict(f"You already appealed entry #{entry_id} (its appeal is {earlier.status}).")
+        raise Conflict(ErrorCode.ALREADY_APPEALED, entry_id=entry_id, status=RequestStatus(earlier.status))
     appeal = Appeal(
         season_id=season.id,
         citizen_id=citizen.id,
@@ -145,23 +162,22 @@ async def file_appeal(
     await session.flush()
     assert appeal.id is not None
     session.add(
-        OutboxMessage(
+        outbox_row(
             guild_id=guild_id,
             season_id=season.id,
-            kind=OutboxKind.APPEAL_REQUEST,
-            payload={
-                "appeal_id": appeal.id,
-                "season_id": season.id,
-                "user_id": citizen.user_id,
-                "citizen_number": citizen.number,
-                "display_name": citizen.display_name,
-                "entry_id": entry_id,
-                "entry_delta": entry.delta,
-                "entry_dimension": str(entry.dimension),
-                "entry_reason": entry.reason,
-                "reason": text,
-            },
-            created_at=now,
+            payload=AppealRequest(
+                appeal_id=appeal.id,
+                season_id=season.id,
+                user_id=citizen.user_id,
+                citizen_number=citizen.number,
+                display_name=citizen.display_name,
+                entry_id=entry_id,
+                entry_delta=entry.delta,
+                entry_dimension=str(entry.dimension),
+                entry_reason=entry.reason,
+                reason=text,
+            ),
+            now=now,
         )
     )
     await session.flush()
@@ -188,7 +204,7 @@ async def _appeal_in_guild(
         )
     ).first()
     if row is None:
-        raise NotFound("That appeal does not exist here; /appeals lists the open ones.")
+        raise NotFound(ErrorCode.APPEAL_NOT_FOUND)
     return row
 
 
@@ -203,7 +219,7 @@ async def _decide(
 ) -> tuple[Appeal, Citizen, LedgerEntry]:
     appeal, citizen, entry, season = await _appeal_in_guild(session, guild_id, appeal_id)
     if season.status == SeasonStatus.ENDED:
-        raise NotAllowed("That season has ended; its scores are final and its appeals closed.")
+        raise NotAllowed(ErrorCode.SEASON_ENDED, what="appeals")
     decided = await session.exec(
         sa.update(Appeal)
         .where(col(Appeal.id) == appeal_id, col(Appeal.status) == RequestStatus.PENDING)
@@ -211,7 +227,7 @@ async def _decide(
     )
     if not decided.rowcount:
         await session.refresh(appeal)
-        raise Conflict(f"That appeal was already decided ({appeal.status}); nothing more to do.")
+        raise Conflict(ErrorCode.APPEAL_ALREADY_DECIDED, status=RequestStatus(appeal.status))
     await session.refresh(appeal)
     return appeal, citizen, entry
 
@@ -292,3 +308,38 @@ async def appeals_of(
         .limit(limit)
     )
     return tuple(_view(appeal, citizen, entry) for appeal, citizen, entry, _ in rows.all())
+
+
+async def appealable_entries(
+    session: AsyncSession, *, guild_id: int, user_id: int, limit: int = 25, look_back: int = 100
+) -> tuple[LedgerLine, ...]:
+    """The member's entries they may appeal now, newest first, from their latest ``look_back``
+    (what ``file_appeal`` would accept; empty when they are not a citizen of the live season)."""
+    season = await live_season_row(session, guild_id=guild_id)
+    if season is None or season.id is None:
+        return ()
+    citizen = await citizen_row(session, season_id=season.id, user_id=user_id)
+    if citizen is None or citizen.id is None:
+        return ()
+    entries = await latest_entries(session, citizen_id=citizen.id, limit=look_back)
+    appealed = set(
+        (
+            await session.exec(
+                select(Appeal.ledger_entry_id).where(
+                    col(Appeal.ledger_entry_id).in_([entry.entry_id for entry in entries])
+                )
+            )
+        ).all()
+    )
+    open_to_appeal = [
+        entry
+        for entry in entries
+        if appeal_refusal(
+            delta=entry.delta,
+            source_kind=entry.source_kind,
+            reverses_entry_id=entry.reverses_entry_id,
+            appealed=entry.entry_id in appealed,
+        )
+        is None
+    ]
+    return tuple(open_to_appeal[:limit])

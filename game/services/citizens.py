@@ -21,7 +21,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from game.db import is_unique_violation
-from game.errors import AlreadyEnrolled, NotAllowed, NotEnrolled
+from game.errors import AlreadyEnrolled, Conflict, ErrorCode, NotAllowed, NotEnrolled
 from game.models import (
     Appeal,
     Citizen,
@@ -39,13 +39,17 @@ from game.models import (
     SeasonStatus,
     SourceKind,
 )
-from game.services.ledger import role_sync_payload
+from game.payloads import RoleSync
+from game.scenario import Scenario
+from game.services.outbox import outbox_row
 from game.services.permits import PermitView, active_permits
 from game.services.queries import move_score_count, rank_of_score
 from game.services.seasons import (
+    SeasonView,
     citizen_row,
     hold_season,
     live_season_row,
+    open_first_season,
     require_citizen_row,
     require_live_season_row,
     scenario_of,
@@ -54,12 +58,14 @@ from game.services.seasons import (
 __all__ = [
     "CitizenCard",
     "CitizenView",
+    "Enrolment",
     "LeaveResult",
     "citizen_card",
     "enrol_if_mandatory",
     "export_data",
     "get_citizen",
     "join",
+    "join_or_open",
     "leave",
 ]
 
@@ -152,7 +158,7 @@ async def join(
     """
     season = await require_live_season_row(session, guild_id=guild_id)
     if season.status == SeasonStatus.PAUSED:
-        raise NotAllowed("The season is paused; you can join when the Bureau resumes it.")
+        raise NotAllowed(ErrorCode.SEASON_PAUSED, action="join")
     assert season.id is not None
     if await citizen_row(session, season_id=season.id, user_id=user_id) is not None:
         raise AlreadyEnrolled()
@@ -167,7 +173,7 @@ async def join(
         )
     ).first()
     if taken is None:
-        raise NotAllowed("The season is paused; you can join when the Bureau resumes it.")
+        raise NotAllowed(ErrorCode.SEASON_PAUSED, action="join")
     scenario = scenario_of(season)
     start = scenario.score.start
     tier = scenario.tier_for(start)
@@ -192,18 +198,47 @@ async def join(
     await move_score_count(session, season_id=season.id, old_score=None, new_score=start)
     if tier.role is not None:
         session.add(
-            OutboxMessage(
+            outbox_row(
                 guild_id=guild_id,
                 season_id=season.id,
-                kind=OutboxKind.ROLE_SYNC,
-                payload=role_sync_payload(
-                    user_id=user_id, old_tier=None, new_tier=tier.key, season_id=season.id
-                ),
-                created_at=now,
+                payload=RoleSync(user_id=user_id, season_id=season.id, old_tier=None, new_tier=tier.key),
+                now=now,
             )
         )
         await session.flush()
     return _view(citizen, season)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Enrolment:
+    """A member who just joined: their record, the season's rules, and the season their join opened
+    (``None`` unless this was the server's very first join)."""
+
+    citizen: CitizenView
+    scenario: Scenario
+    opened: SeasonView | None
+
+
+async def join_or_open(
+    session: AsyncSession, *, guild_id: int, user_id: int, display_name: str | None, now: datetime
+) -> Enrolment:
+    """``/join``: enrol the member in the running season; in a server that has never played, open its
+    first season (the classic pack, its defaults) with them, in the same transaction.
+
+    Two first joins at once make one season with both in it: the loser of the race to open it (the
+    season's unique index) joins the winner's season instead.
+    """
+    opened: SeasonView | None = None
+    if await live_season_row(session, guild_id=guild_id) is None:
+        try:
+            async with session.begin_nested():
+                opened = await open_first_season(session, guild_id=guild_id, now=now)
+        except (IntegrityError, Conflict):
+            # Another first join opened it between our look and our insert: join that season.
+            opened = None
+    citizen = await join(session, guild_id=guild_id, user_id=user_id, display_name=display_name, now=now)
+    season = await require_live_season_row(session, guild_id=guild_id)
+    return Enrolment(citizen=citizen, scenario=scenario_of(season), opened=opened)
 
 
 async def enrol_if_mandatory(
@@ -334,7 +369,7 @@ async def leave(session: AsyncSession, *, guild_id: int, user_id: int, now: date
     """
     records = await _records(session, guild_id, user_id)
     if not records:
-        raise NotEnrolled("The Bureau holds no record of you here; there is nothing to delete.")
+        raise NotEnrolled(ErrorCode.NO_RECORD)
     ids = [citizen.id for citizen, _ in records if citizen.id is not None]
     for _, season in records:
         if season.status != SeasonStatus.ENDED and season.id is not None:
@@ -393,14 +428,13 @@ async def leave(session: AsyncSession, *, guild_id: int, user_id: int, now: date
             has_role = False
         if has_role:
             session.add(
-                OutboxMessage(
+                outbox_row(
                     guild_id=guild_id,
                     season_id=season.id,
-                    kind=OutboxKind.ROLE_SYNC,
-                    payload=role_sync_payload(
-                        user_id=user_id, old_tier=citizen.tier_key, new_tier=None, season_id=season.id or 0
+                    payload=RoleSync(
+                        user_id=user_id, season_id=season.id, old_tier=citizen.tier_key, new_tier=None
                     ),
-                    created_at=now,
+                    now=now,
                 )
             )
     await session.flush()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from game.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from game.errors import Conflict, ErrorCode, InvalidInput, NotAllowed, NotFound
 from game.models import Citizen, FriendRequest, Friendship, LedgerEntry, RequestStatus, Season, SourceKind
 from game.services.permits import require_running
 from game.services.seasons import require_citizen_row, require_live_season_row, scenario_of
@@ -82,10 +82,10 @@ async def _pair(
     session: AsyncSession, guild_id: int, user_id: int, other_user_id: int, *, running: bool = True
 ) -> tuple[Season, Citizen, Citizen]:
     if user_id == other_user_id:
-        raise InvalidInput("You cannot befriend yourself; the Bureau already keeps a close eye on you.")
+        raise InvalidInput(ErrorCode.BEFRIEND_SELF)
     season = await require_live_season_row(session, guild_id=guild_id)
     if running:
-        require_running(season, action="make friends")
+        require_running(season, action="befriend")
     assert season.id is not None
     me = await require_citizen_row(session, season_id=season.id, user_id=user_id)
     other = await require_citizen_row(session, season_id=season.id, user_id=other_user_id, yourself=False)
@@ -118,7 +118,7 @@ async def request_friend(
     assert me.id is not None
     assert other.id is not None
     if await _are_friends(session, me.id, other.id):
-        raise Conflict(f"You and {other.display_name} are already friends.")
+        raise Conflict(ErrorCode.ALREADY_FRIENDS, name=other.display_name)
     reverse = (
         await session.exec(
             select(FriendRequest).where(
@@ -143,10 +143,10 @@ async def request_friend(
         )
     ).first()
     if existing is not None and existing.status == RequestStatus.PENDING:
-        raise Conflict(f"You already asked {other.display_name}; wait for their answer.")
+        raise Conflict(ErrorCode.ALREADY_ASKED, name=other.display_name)
     limit = scenario_of(season).friends.max_friends
     if await friend_count(session, citizen_id=me.id) >= limit:
-        raise NotAllowed(f"You already have {limit} friends, the most the Bureau allows; remove one first.")
+        raise NotAllowed(ErrorCode.FRIEND_LIMIT, limit=limit)
     assert season.id is not None
     if existing is None:
         existing = FriendRequest(
@@ -189,21 +189,21 @@ async def accept_friend(
         )
     ).first()
     if request is None or request.status != RequestStatus.PENDING:
-        raise NotFound(f"{other.display_name} has no pending friend request to you.")
+        raise NotFound(ErrorCode.NO_FRIEND_REQUEST, name=other.display_name)
     if await _are_friends(session, me.id, other.id):
-        raise Conflict(f"You and {other.display_name} are already friends.")
+        raise Conflict(ErrorCode.ALREADY_FRIENDS, name=other.display_name)
     limit = scenario_of(season).friends.max_friends
     if await friend_count(session, citizen_id=me.id) >= limit:
-        raise NotAllowed(f"You already have {limit} friends, the most the Bureau allows; remove one first.")
+        raise NotAllowed(ErrorCode.FRIEND_LIMIT, limit=limit)
     if await friend_count(session, citizen_id=other.id) >= limit:
-        raise NotAllowed(f"{other.display_name} already has {limit} friends, the most the Bureau allows.")
+        raise NotAllowed(ErrorCode.FRIEND_LIMIT_OTHER, name=other.display_name, limit=limit)
     decided = await session.exec(
         sa.update(FriendRequest)
         .where(col(FriendRequest.id) == request.id, col(FriendRequest.status) == RequestStatus.PENDING)
         .values(status=RequestStatus.APPROVED, decided_at=now)
     )
     if not decided.rowcount:
-        raise Conflict("That friend request was already answered.")
+        raise Conflict(ErrorCode.FRIEND_REQUEST_ANSWERED)
     assert season.id is not None
     session.add(Friendship(citizen_id=me.id, friend_id=other.id, season_id=season.id, created_at=now))
     session.add(Friendship(citizen_id=other.id, friend_id=me.id, season_id=season.id, created_at=now))
@@ -234,7 +234,7 @@ async def decline_friend(
         .values(status=RequestStatus.DENIED, decided_at=now)
     )
     if not decided.rowcount:
-        raise NotFound(f"{other.display_name} has no pending friend request to you.")
+        raise NotFound(ErrorCode.NO_FRIEND_REQUEST, name=other.display_name)
 
 
 async def remove_friend(
@@ -252,7 +252,7 @@ async def remove_friend(
         )
     )
     if not removed.rowcount:
-        raise NotFound(f"You and {other.display_name} are not friends.")
+        raise NotFound(ErrorCode.NOT_FRIENDS, name=other.display_name)
 
 
 async def list_friends(session: AsyncSession, *, guild_id: int, user_id: int) -> tuple[FriendLine, ...]:

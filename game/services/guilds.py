@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from game.errors import InvalidInput
+from game.errors import ErrorCode, InvalidInput
 from game.models import GameChannel, GuildSettings, TierRole
 
 __all__ = [
@@ -119,9 +119,7 @@ async def add_game_channel(session: AsyncSession, *, guild_id: int, channel_id: 
         )
     ).one()
     if count >= MAX_GAME_CHANNELS:
-        raise InvalidInput(
-            f"This server already has {MAX_GAME_CHANNELS} game channels; remove one before adding another."
-        )
+        raise InvalidInput(ErrorCode.TOO_MANY_GAME_CHANNELS, limit=MAX_GAME_CHANNELS)
     session.add(GameChannel(guild_id=guild_id, channel_id=channel_id))
     await session.flush()
     return True
@@ -155,7 +153,7 @@ async def set_tier_role(session: AsyncSession, *, guild_id: int, tier_key: str, 
     """Map a tier (by its key in the scenario) to a Discord role; ``None`` removes the mapping."""
     key = tier_key.strip()
     if not key or len(key) > 40:
-        raise InvalidInput("A tier key is 1 to 40 characters, such as `visa`; check the scenario's tiers.")
+        raise InvalidInput(ErrorCode.TIER_KEY_INVALID)
     row = await session.get(TierRole, (guild_id, key))
     if role_id is None:
         if row is not None:

@@ -15,24 +15,23 @@ from datetime import datetime
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from game.errors import InvalidInput, NotAllowed, NotFound
+from game.errors import ErrorCode, InvalidInput, NotAllowed, NotFound
+from game.inputs import clean_reason
 from game.models import (
     Citizen,
     Dimension,
     LedgerEntry,
-    OutboxKind,
-    OutboxMessage,
     Season,
     SeasonStatus,
     SourceKind,
 )
+from game.payloads import RoleSync
 from game.rules.economy import apply_delta
+from game.services.outbox import outbox_row
 from game.services.queries import move_score_count
 from game.services.seasons import hold_season, require_citizen_row, require_live_season_row, scenario_of
 
-__all__ = ["MAX_REASON", "LedgerChange", "adjust_score", "clean_reason", "record_change", "role_sync_payload"]
-
-MAX_REASON = 200
+__all__ = ["LedgerChange", "adjust_score", "record_change"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,13 +61,6 @@ class LedgerChange:
         return self.tier_before != self.tier_after
 
 
-def role_sync_payload(
-    *, user_id: int, old_tier: str | None, new_tier: str | None, season_id: int
-) -> dict[str, object]:
-    """The ``ROLE_SYNC`` outbox payload (``new_tier`` None: the member left; take their tier role away)."""
-    return {"user_id": user_id, "old_tier": old_tier, "new_tier": new_tier, "season_id": season_id}
-
-
 async def record_change(
     session: AsyncSession,
     *,
@@ -87,11 +79,11 @@ async def record_change(
     :func:`adjust_score` and appeal reversals; it does not check who may do it."""
     season_id = (await session.exec(select(Citizen.season_id).where(Citizen.id == citizen_id))).first()
     if season_id is None:
-        raise NotFound("That citizen is not on the register any more.")
+        raise NotFound(ErrorCode.CITIZEN_GONE)
     await hold_season(session, season_id=season_id)
     citizen = (
         await session.exec(
-            # FOR UPDATE (game.db.lock_rows, kept typed): PostgreSQL locks the row; SQLite ignores it.
+            # FOR UPDATE: PostgreSQL locks the row; SQLite's BEGIN IMMEDIATE already serialises writers.
             select(Citizen)
             .where(Citizen.id == citizen_id)
             .with_for_update()
@@ -99,12 +91,12 @@ async def record_change(
         )
     ).first()
     if citizen is None:
-        raise NotFound("That citizen is not on the register any more.")
+        raise NotFound(ErrorCode.CITIZEN_GONE)
     season = await session.get(Season, citizen.season_id)
     assert season is not None
     assert citizen.id is not None
     if season.status == SeasonStatus.ENDED:
-        raise NotAllowed("That season has ended; its scores are final.")
+        raise NotAllowed(ErrorCode.SEASON_ENDED, what="scores")
     scenario = scenario_of(season)
     change = apply_delta(citizen.score, delta, scenario.score)
     tier_before = citizen.tier_key
@@ -134,17 +126,16 @@ async def record_change(
     )
     if tier_after != tier_before:
         session.add(
-            OutboxMessage(
+            outbox_row(
                 guild_id=citizen.guild_id,
                 season_id=citizen.season_id,
-                kind=OutboxKind.ROLE_SYNC,
-                payload=role_sync_payload(
+                payload=RoleSync(
                     user_id=citizen.user_id,
+                    season_id=citizen.season_id,
                     old_tier=tier_before,
                     new_tier=tier_after,
-                    season_id=citizen.season_id,
                 ),
-                created_at=now,
+                now=now,
             )
         )
         await session.flush()
@@ -163,16 +154,6 @@ async def record_change(
         tier_after=tier_after,
         reason=entry.reason,
     )
-
-
-def clean_reason(reason: str, *, what: str = "a reason") -> str:
-    """A reason as typed, trimmed; ``InvalidInput`` when empty or longer than :data:`MAX_REASON`."""
-    text = " ".join(reason.split())
-    if not text:
-        raise InvalidInput(f"Give {what} in a few words.")
-    if len(text) > MAX_REASON:
-        raise InvalidInput(f"Keep {what} to {MAX_REASON} characters; yours has {len(text)}.")
-    return text
 
 
 async def adjust_score(
@@ -194,10 +175,8 @@ async def adjust_score(
     rules = scenario_of(season).score
     span = rules.maximum - rules.minimum
     if delta == 0 or abs(delta) > span:
-        raise InvalidInput(
-            f"An adjustment is from -{span} to {span} points and not zero; choose a delta in that range."
-        )
-    text = clean_reason(reason)
+        raise InvalidInput(ErrorCode.ADJUSTMENT_OUT_OF_RANGE, span=span)
+    text = clean_reason(reason, purpose="adjustment")
     assert season.id is not None
     citizen = await require_citizen_row(session, season_id=season.id, user_id=user_id, yourself=False)
     assert citizen.id is not None

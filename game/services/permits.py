@@ -16,10 +16,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
-from game.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from game.models import Citizen, OutboxKind, OutboxMessage, Permit, RequestStatus, Season, SeasonStatus
-from game.rules.durations import MAXIMUM_DURATION, describe_duration
+from game.errors import Conflict, ErrorCode, InvalidInput, NotAllowed, NotFound
+from game.inputs import clean_reason
+from game.models import Citizen, Permit, RequestStatus, Season, SeasonStatus
+from game.payloads import PermitRequest
+from game.rules.durations import MAXIMUM_DURATION
 from game.scenario import Scenario
+from game.services.outbox import outbox_row
 from game.services.seasons import require_citizen_row, require_live_season_row, scenario_of
 
 __all__ = [
@@ -59,11 +62,27 @@ class PermitView:
     def is_active(self, now: datetime) -> bool:
         return self.status is RequestStatus.APPROVED and self.expires_at is not None and now < self.expires_at
 
+    def as_request(self) -> PermitRequest:
+        """The request as the moderators' card shows it (the outbox payload's shape)."""
+        return PermitRequest(
+            permit_id=self.id,
+            season_id=self.season_id,
+            user_id=self.user_id,
+            citizen_number=self.citizen_number,
+            display_name=self.display_name,
+            topic=self.topic,
+            topic_name=self.topic_name,
+            reason=self.reason,
+        )
 
-def require_running(season: Season, *, action: str = "do that") -> None:
-    """``NotAllowed`` while the season is paused: citizens wait for the Bureau to resume it."""
+
+def require_running(season: Season, *, action: str) -> None:
+    """``NotAllowed`` while the season is paused: citizens wait for the Bureau to resume it.
+
+    ``action`` names what waits: ``join``, ``shop``, ``befriend``, ``permit``, ``appeal``.
+    """
     if season.status == SeasonStatus.PAUSED:
-        raise NotAllowed(f"The season is paused; you can {action} when the Bureau resumes it.")
+        raise NotAllowed(ErrorCode.SEASON_PAUSED, action=action)
 
 
 def _topic_names(scenario: Scenario) -> dict[str, str]:
@@ -95,10 +114,10 @@ def _resolve_topic(scenario: Scenario, topic: str) -> str:
     for rule in scenario.speech.permit_required:
         if wanted in (rule.key, rule.name.lower()):
             return rule.key
-    keys = ", ".join(rule.key for rule in scenario.speech.permit_required)
+    keys = tuple(rule.key for rule in scenario.speech.permit_required)
     if not keys:
-        raise InvalidInput("No topic needs a permit this season, so there is nothing to request.")
-    raise InvalidInput(f"{topic.strip()!r} does not need a permit; choose one of: {keys}.")
+        raise InvalidInput(ErrorCode.NO_PERMIT_TOPICS)
+    raise InvalidInput(ErrorCode.NOT_A_PERMIT_TOPIC, topic=topic.strip(), choices=keys)
 
 
 async def request_permit(
@@ -106,17 +125,13 @@ async def request_permit(
 ) -> PermitView:
     """Ask the Bureau for a permit on a permit topic (its key or name), with a reason."""
     season = await require_live_season_row(session, guild_id=guild_id)
-    require_running(season, action="request a permit")
+    require_running(season, action="permit")
     assert season.id is not None
     citizen = await require_citizen_row(session, season_id=season.id, user_id=user_id)
     assert citizen.id is not None
     scenario = scenario_of(season)
     key = _resolve_topic(scenario, topic)
-    text = " ".join(reason.split())
-    if not text:
-        raise InvalidInput("Tell the Bureau why you need the permit, in a few words.")
-    if len(text) > MAX_PERMIT_REASON:
-        raise InvalidInput(f"Keep the reason to {MAX_PERMIT_REASON} characters; yours has {len(text)}.")
+    text = clean_reason(reason, purpose="permit", limit=MAX_PERMIT_REASON)
     mine = (
         await session.exec(
             select(Permit).where(
@@ -129,31 +144,28 @@ async def request_permit(
     names = _topic_names(scenario)
     for permit in mine:
         if permit.status == RequestStatus.PENDING:
-            raise Conflict(f"You already asked for a permit on {names[key]}; wait for the Bureau's decision.")
+            raise Conflict(ErrorCode.PERMIT_PENDING, topic_name=names[key])
         if permit.expires_at is not None and now < permit.expires_at:
-            raise Conflict(
-                f"You already hold a permit on {names[key]} until {permit.expires_at:%Y-%m-%d %H:%M} UTC."
-            )
+            raise Conflict(ErrorCode.PERMIT_HELD, topic_name=names[key], until=permit.expires_at)
     permit = Permit(season_id=season.id, citizen_id=citizen.id, topic=key, reason=text, requested_at=now)
     session.add(permit)
     await session.flush()
     assert permit.id is not None
     session.add(
-        OutboxMessage(
+        outbox_row(
             guild_id=guild_id,
             season_id=season.id,
-            kind=OutboxKind.PERMIT_REQUEST,
-            payload={
-                "permit_id": permit.id,
-                "season_id": season.id,
-                "user_id": citizen.user_id,
-                "citizen_number": citizen.number,
-                "display_name": citizen.display_name,
-                "topic": key,
-                "topic_name": names[key],
-                "reason": text,
-            },
-            created_at=now,
+            payload=PermitRequest(
+                permit_id=permit.id,
+                season_id=season.id,
+                user_id=citizen.user_id,
+                citizen_number=citizen.number,
+                display_name=citizen.display_name,
+                topic=key,
+                topic_name=names[key],
+                reason=text,
+            ),
+            now=now,
         )
     )
     await session.flush()
@@ -173,7 +185,7 @@ async def _permit_in_guild(
         )
     ).first()
     if row is None:
-        raise NotFound("That permit request does not exist here; /permits lists the open ones.")
+        raise NotFound(ErrorCode.PERMIT_NOT_FOUND)
     return row
 
 
@@ -194,7 +206,7 @@ async def _decide(
 ) -> PermitView:
     permit, citizen, season = await _permit_in_guild(session, guild_id, permit_id)
     if season.status == SeasonStatus.ENDED:
-        raise NotAllowed("That season has ended; its permit requests are closed.")
+        raise NotAllowed(ErrorCode.SEASON_ENDED, what="permits")
     decided = await session.exec(
         sa.update(Permit)
         .where(col(Permit.id) == permit_id, col(Permit.status) == RequestStatus.PENDING)
@@ -202,7 +214,7 @@ async def _decide(
     )
     if not decided.rowcount:
         await session.refresh(permit)
-        raise Conflict(f"That request was already decided ({permit.status}); nothing more to do.")
+        raise Conflict(ErrorCode.PERMIT_ALREADY_DECIDED, status=RequestStatus(permit.status))
     await session.refresh(permit)
     return _view(permit, citizen, _topic_names(scenario_of(season)))
 
@@ -220,10 +232,7 @@ async def approve_permit(
     permit, _, season = await _permit_in_guild(session, guild_id, permit_id)
     length = scenario_of(season).permits.default_duration if duration is None else duration
     if length <= timedelta(0) or length > MAXIMUM_DURATION:
-        raise InvalidInput(
-            f"A permit lasts from one second to {describe_duration(MAXIMUM_DURATION)}; "
-            "choose a duration such as 24h."
-        )
+        raise InvalidInput(ErrorCode.PERMIT_DURATION_OUT_OF_RANGE, maximum=MAXIMUM_DURATION)
     return await _decide(
         session,
         guild_id=guild_id,

@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from game.errors import InvalidInput, NotFound
+from game.errors import ErrorCode, InvalidInput, NotFound
 from game.models import Citizen, Dimension, LedgerEntry, ScoreCount, Season, SourceKind
 from game.services.seasons import StandingLine, scenario_of, standings
 
@@ -78,7 +78,7 @@ class LeaderboardCursor:
         try:
             score, citizen_id = (int(part) for part in text.split(":"))
         except ValueError:
-            raise InvalidInput("That leaderboard button has expired; run /leaderboard again.") from None
+            raise InvalidInput(ErrorCode.LEADERBOARD_CURSOR_EXPIRED) from None
         return cls(score, citizen_id)
 
 
@@ -211,7 +211,7 @@ async def rank_of_score(session: AsyncSession, *, season_id: int, score: int) ->
 async def citizen_rank(session: AsyncSession, *, citizen_id: int) -> int:
     citizen = await session.get(Citizen, citizen_id)
     if citizen is None:
-        raise NotFound("That citizen is not on the register any more.")
+        raise NotFound(ErrorCode.CITIZEN_GONE)
     return await rank_of_score(session, season_id=citizen.season_id, score=citizen.score)
 
 
@@ -241,13 +241,13 @@ def _check_order(order: LeaderboardOrder | str) -> LeaderboardOrder:
     try:
         return LeaderboardOrder(order)
     except ValueError:
-        raise InvalidInput("Choose the top or the bottom of the leaderboard.") from None
+        raise InvalidInput(ErrorCode.LEADERBOARD_ORDER) from None
 
 
 async def _season(session: AsyncSession, season_id: int) -> Season:
     season = await session.get(Season, season_id)
     if season is None:
-        raise NotFound("That season does not exist.")
+        raise NotFound(ErrorCode.SEASON_NOT_FOUND)
     return season
 
 
@@ -348,10 +348,7 @@ async def leaderboard_page(
     total = sum(n for _, n in counts)
     total_pages = max(1, math.ceil(total / PAGE_SIZE))
     if not 1 <= page <= total_pages:
-        raise InvalidInput(
-            f"The leaderboard has {total_pages} page{'s' if total_pages != 1 else ''}; "
-            f"choose a page from 1 to {total_pages}."
-        )
+        raise InvalidInput(ErrorCode.LEADERBOARD_PAGE, total_pages=total_pages)
     skip = (page - 1) * PAGE_SIZE
     walk = counts if order is LeaderboardOrder.TOP else list(reversed(counts))
     condition: sa.ColumnElement[bool] | None = None
@@ -489,7 +486,7 @@ async def score_history(session: AsyncSession, *, citizen_id: int) -> tuple[Hist
     score changed (entries of one audit share a time and collapse into the last of them)."""
     citizen = await session.get(Citizen, citizen_id)
     if citizen is None:
-        raise NotFound("That citizen is not on the register any more.")
+        raise NotFound(ErrorCode.CITIZEN_GONE)
     entries = (
         await session.exec(
             select(LedgerEntry.id, LedgerEntry.created_at, LedgerEntry.score_before, LedgerEntry.score_after)

@@ -26,18 +26,28 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from game.db import is_unique_violation, transaction
-from game.errors import Conflict, InvalidInput, NoActiveSeason, NotEnrolled, NotFound, ScenarioError
+from game.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidInput,
+    NoActiveSeason,
+    NotEnrolled,
+    NotFound,
+    ScenarioError,
+)
 from game.models import (
     Citizen,
     Dimension,
     Enrollment,
+    GameChannel,
     Permit,
     RequestStatus,
     Season,
     SeasonStatus,
     ShopItem,
 )
-from game.rules.durations import MAXIMUM_DURATION, describe_duration
+from game.payloads import SeasonStart
+from game.rules.durations import MAXIMUM_DURATION
 from game.scenario import (
     CatalogueItem,
     Scenario,
@@ -54,6 +64,7 @@ from game.scenario import (
     with_topic_removed,
 )
 from game.services.audits import AuditResult, run_due_audit
+from game.services.outbox import outbox_row
 
 if TYPE_CHECKING:
     from game.services.recorder import MessageRecorder
@@ -82,6 +93,7 @@ __all__ = [
     "require_live_season_row",
     "resume_season",
     "scenario_of",
+    "season_announcement",
     "season_rules",
     "set_enrollment",
     "set_item_price",
@@ -219,11 +231,7 @@ async def require_citizen_row(
     """The member's citizen row; ``NotEnrolled`` (worded for ``yourself`` or for someone else) if none."""
     citizen = await citizen_row(session, season_id=season_id, user_id=user_id, lock=lock)
     if citizen is None:
-        raise (
-            NotEnrolled()
-            if yourself
-            else NotEnrolled("That member is not a citizen of this season; they can /join first.")
-        )
+        raise (NotEnrolled() if yourself else NotEnrolled(ErrorCode.MEMBER_NOT_ENROLLED))
     return citizen
 
 
@@ -305,33 +313,26 @@ async def start_season(
     audit_every: timedelta | None = None,
     enrollment: Enrollment = Enrollment.VOLUNTARY,
     started_by: int | None = None,
+    announce: bool = False,
 ) -> SeasonView:
     """Start a season of ``scenario_key`` (its defaults for whatever duration or interval is not given).
 
-    Raises ``UnknownScenario`` / ``ScenarioError`` for the pack, ``InvalidInput`` for a duration or an
-    audit interval out of range, ``Conflict`` when a season is already running or paused here.
+    With ``announce``, the announcement (:func:`season_announcement`) is queued in the outbox, in the
+    same transaction. Raises ``UnknownScenario`` / ``ScenarioError`` for the pack, ``InvalidInput`` for
+    a duration or an audit interval out of range, ``Conflict`` when a season is already live here.
     """
     scenario = load_scenario(scenario_key)
     duration = scenario.season.duration if duration is None else duration
     audit_every = scenario.season.audit_interval if audit_every is None else audit_every
     floor = scenario.season.min_audit_interval
     if duration <= timedelta(0) or duration > MAXIMUM_DURATION:
-        raise InvalidInput(
-            f"A season lasts from one second to {describe_duration(MAXIMUM_DURATION)}; "
-            "choose a duration such as 2h."
-        )
+        raise InvalidInput(ErrorCode.SEASON_DURATION_OUT_OF_RANGE, maximum=MAXIMUM_DURATION)
     if audit_every < floor:
-        raise InvalidInput(
-            f"Audits can run at most every {describe_duration(floor)} in {scenario.name}; "
-            f"choose {describe_duration(floor)} or longer."
-        )
+        raise InvalidInput(ErrorCode.AUDIT_INTERVAL_TOO_SHORT, floor=floor, scenario=scenario.name)
     if audit_every > duration:
-        raise InvalidInput(
-            f"An audit every {describe_duration(audit_every)} would never run in a season of "
-            f"{describe_duration(duration)}; choose a shorter interval."
-        )
+        raise InvalidInput(ErrorCode.AUDIT_INTERVAL_TOO_LONG, interval=audit_every, duration=duration)
     if audit_every % timedelta(seconds=1):
-        raise InvalidInput("Give the audit interval in whole seconds, such as 90s or 15m.")
+        raise InvalidInput(ErrorCode.AUDIT_INTERVAL_FRACTION)
     if await live_season_row(session, guild_id=guild_id) is not None:
         raise _already_live()
     last_number = (
@@ -363,11 +364,48 @@ async def start_season(
         await session.exec(
             sa.insert(ShopItem), params=[_shop_row(season.id, item) for item in scenario.catalogue]
         )
-    return await _view(session, season)
+    view = await _view(session, season)
+    if announce:
+        session.add(
+            outbox_row(
+                guild_id=guild_id,
+                season_id=season.id,
+                payload=await season_announcement(session, view=view),
+                now=now,
+            )
+        )
+    return view
+
+
+async def season_announcement(session: AsyncSession, *, view: SeasonView) -> SeasonStart:
+    """What the start of a season tells the players: the scenario, how long, how often, where."""
+    season = await session.get(Season, view.id)
+    assert season is not None
+    channels = (
+        await session.exec(
+            select(GameChannel.channel_id)
+            .where(GameChannel.guild_id == view.guild_id)
+            .order_by(col(GameChannel.channel_id))
+        )
+    ).all()
+    return SeasonStart(
+        season_id=view.id,
+        season_number=view.number,
+        scenario_key=view.scenario_key,
+        scenario_name=view.scenario_name,
+        description=str(season.rules.get("description", "")),
+        started_at=view.started_at,
+        ends_at=view.ends_at,
+        next_audit_at=view.next_audit_at,
+        audit_every_s=view.audit_every_s,
+        enrollment=view.enrollment.value,
+        game_channel_ids=tuple(channels),
+        started_by=view.started_by,
+    )
 
 
 def _already_live() -> Conflict:
-    return Conflict("A season is already under way here; end it with /season end before starting another.")
+    return Conflict(ErrorCode.SEASON_ALREADY_LIVE)
 
 
 async def current_season(session: AsyncSession, *, guild_id: int) -> SeasonView | None:
@@ -382,7 +420,7 @@ async def get_season(session: AsyncSession, *, guild_id: int, number: int) -> Se
         await session.exec(select(Season).where(Season.guild_id == guild_id, Season.number == number))
     ).first()
     if season is None:
-        raise NotFound(f"There is no season {number} here; /season status lists the seasons.")
+        raise NotFound(ErrorCode.SEASON_NUMBER_NOT_FOUND, number=number)
     return await _view(session, season)
 
 
@@ -401,7 +439,7 @@ async def pause_season(session: AsyncSession, *, guild_id: int, now: datetime) -
     """Freeze the season: no audits, no joining, no shopping; the clock stops until resumed."""
     season = await require_live_season_row(session, guild_id=guild_id, lock=True)
     if season.status == SeasonStatus.PAUSED:
-        raise Conflict("The season is already paused; /season resume starts it again.")
+        raise Conflict(ErrorCode.ALREADY_PAUSED)
     season.status = SeasonStatus.PAUSED
     season.paused_at = now
     await session.flush()
@@ -413,7 +451,7 @@ async def resume_season(session: AsyncSession, *, guild_id: int, now: datetime) 
     active when it paused all move by the length of the pause, so nobody loses time to it."""
     season = await require_live_season_row(session, guild_id=guild_id, lock=True)
     if season.status == SeasonStatus.RUNNING or season.paused_at is None:
-        raise Conflict("The season is not paused; /season pause pauses it.")
+        raise Conflict(ErrorCode.NOT_PAUSED)
     assert season.id is not None
     paused_at = season.paused_at
     shift = max(now - paused_at, timedelta(0))
@@ -538,7 +576,7 @@ async def _edit(
     except ScenarioError as error:
         # The message names the field; the player needs only the reason.
         reasons = "; ".join(problem.reason for problem in error.problems)
-        raise InvalidInput(f"The Bureau cannot make that change: {reasons}.") from None
+        raise InvalidInput(ErrorCode.RULES_EDIT_REFUSED, reasons=reasons) from None
     season.rules = edited.model_dump(mode="json")
     await session.flush()
     return season, edited
@@ -546,11 +584,9 @@ async def _edit(
 
 def _check_delta(kind: TopicKind, delta: int) -> None:
     if kind is TopicKind.APPROVED and not 0 < delta <= 1000:
-        raise InvalidInput("Approved talk earns a bonus from 1 to 1000 points; give a positive number.")
+        raise InvalidInput(ErrorCode.BONUS_OUT_OF_RANGE, low=1, high=1000)
     if kind is not TopicKind.APPROVED and not -1000 <= delta < 0:
-        raise InvalidInput(
-            "A forbidden or permit topic costs from -1 to -1000 points; give a negative number."
-        )
+        raise InvalidInput(ErrorCode.PENALTY_OUT_OF_RANGE, low=-1000, high=-1)
 
 
 async def add_topic(
@@ -601,7 +637,7 @@ async def remove_phrase(session: AsyncSession, *, guild_id: int, topic_key: str,
 async def set_item_price(session: AsyncSession, *, guild_id: int, item_key: str, price: int) -> Scenario:
     """Change an item's base price for this season (tier markups apply on top)."""
     if not 0 <= price <= 1_000_000:
-        raise InvalidInput("A price is from 0 to 1,000,000 credits.")
+        raise InvalidInput(ErrorCode.PRICE_OUT_OF_RANGE, low=0, high=1_000_000)
     season, scenario = await _edit(session, guild_id, lambda s: with_item_price(s, item_key, price))
     await session.exec(
         sa.update(ShopItem)

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from game.errors import InsufficientFunds, InvalidInput, NotAllowed, NotFound, OutOfStock
+from game.errors import ErrorCode, InsufficientFunds, InvalidInput, NotAllowed, NotFound, OutOfStock
 from game.models import Citizen, Dimension, Purchase, Season, ShopItem
-from game.rules.economy import effective_price, purchase_refusal
+from game.rules.economy import PurchaseRefusal, effective_price, purchase_refusal
 from game.scenario import CatalogueItem, Scenario, Tier
 from game.services.permits import require_running
 from game.services.seasons import hold_season, require_citizen_row, require_live_season_row, scenario_of
@@ -53,7 +53,7 @@ class CatalogueLine:
     stock: int | None
     travel: bool
     min_tier: str | None
-    refusal: str | None
+    refusal: PurchaseRefusal | None
     affordable: bool
 
     @property
@@ -153,7 +153,7 @@ async def catalogue(session: AsyncSession, *, guild_id: int, user_id: int) -> Ca
                 stock=row.stock,
                 travel=row.travel,
                 min_tier=row.min_tier,
-                refusal=None if refusal is None else refusal.message,
+                refusal=refusal,
                 affordable=citizen.balance >= price,
             )
         )
@@ -174,7 +174,7 @@ async def _find_item(session: AsyncSession, season_id: int, item: str) -> ShopIt
     for row in rows:
         if row.key == wanted.lower() or row.name.lower() == wanted.lower():
             return row
-    raise NotFound(f"The shop sells no {wanted!r}; /shop lists what it sells.")
+    raise NotFound(ErrorCode.ITEM_NOT_SOLD, item=wanted)
 
 
 async def purchase(
@@ -183,10 +183,10 @@ async def purchase(
     """Buy ``quantity`` (1..99) of an item (by key or name), paid at once; its effect lands at the next audit.
 
     Refusals: ``InvalidInput`` (quantity), ``NotFound`` (no such item), ``NotAllowed`` (tier, travel,
-    paused season), ``OutOfStock``, ``InsufficientFunds`` ("You have 40 credits; this costs 65.").
+    paused season), ``OutOfStock``, ``InsufficientFunds`` (with the balance and the total).
     """
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
-        raise InvalidInput(f"Buy from 1 to {MAX_QUANTITY} at a time.")
+        raise InvalidInput(ErrorCode.QUANTITY_OUT_OF_RANGE, maximum=MAX_QUANTITY)
     season, citizen = await _citizen(session, guild_id, user_id)
     require_running(season, action="shop")
     assert season.id is not None
@@ -197,7 +197,13 @@ async def purchase(
     tier = _tier(scenario, citizen)
     refusal = purchase_refusal(item, tier, scenario.tiers)
     if refusal is not None:
-        raise NotAllowed(refusal.message)
+        raise NotAllowed(
+            ErrorCode.PURCHASE_REFUSED,
+            refusal=refusal.reason,
+            item=refusal.item,
+            tier=refusal.tier,
+            needed_tier=refusal.needed_tier,
+        )
     unit_price = effective_price(item, tier)
     total = unit_price * quantity
     await hold_season(session, season_id=season.id)
@@ -214,11 +220,9 @@ async def purchase(
             ).first()
             if taken is None:
                 left = (await session.exec(select(ShopItem.stock).where(ShopItem.id == row.id))).one() or 0
-                raise OutOfStock(
-                    f"{row.name} is sold out."
-                    if left == 0
-                    else f"Only {left} left of {row.name}; buy {left} or fewer."
-                )
+                if left == 0:
+                    raise OutOfStock(ErrorCode.SOLD_OUT, item=row.name)
+                raise OutOfStock(ErrorCode.STOCK_SHORT, item=row.name, left=left)
             stock_left = int(taken[0])
         paid = (
             await session.exec(
@@ -230,8 +234,9 @@ async def purchase(
         ).first()
         if paid is None:
             balance = (await session.exec(select(Citizen.balance).where(Citizen.id == citizen.id))).one()
-            costs = "this costs" if quantity == 1 else f"{quantity} cost"
-            raise InsufficientFunds(f"You have {balance:,} credits; {costs} {total:,}.")
+            raise InsufficientFunds(
+                ErrorCode.INSUFFICIENT_FUNDS, balance=balance, total=total, quantity=quantity
+            )
         record = Purchase(
             season_id=season.id,
             citizen_id=citizen.id,

@@ -5,13 +5,14 @@ from datetime import timedelta
 import discord
 import pytest
 import simcord
-import sqlalchemy as sa
 
 from bot.client import CitizenBot
-from bot.delivery import MARKER_LOOKBACK, Post, bulletin_embed, file_marker
+from bot.courier import MARKER_LOOKBACK, Post, file_marker
+from bot.courier.posts import bulletin_embed
 from game.models import Citizen, OutboxKind, OutboxMessage, Permit, RequestStatus, Season
+from game.payloads import Bulletin, Movement, TierMove
 from game.services import friends, permits
-from game.services.outbox import add_message, claim_undelivered
+from game.services.outbox import claim_undelivered, outbox_row
 from tests.bot.conftest import build_test_bot
 from tests.support.bureau import Town, build_town, configure, enrol, reply, rows, start_season
 
@@ -66,31 +67,18 @@ async def queue_bulletin(sim: simcord.Env, town: Town, who: simcord.MemberActor)
     """An outbox row as an audit writes it, without running the audit."""
     bot = the_bot(sim)
     [season] = await rows(sim, Season)
-    payload = {
-        "audit_number": 7,
-        "messages_scored": 3,
-        "purchases_applied": 0,
-        "citizens_changed": 1,
-        "top_gains": [],
-        "top_losses": [
-            {"citizen_id": 1, "user_id": who.id, "display_name": who.name, "delta": -60, "score": 540}
-        ],
-        "friend_cascades": [],
-        "promotions": [],
-        "demotions": [],
-    }
-    async with bot.engine.begin() as connection:
-        result = await connection.execute(
-            sa.insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id),  # type: ignore[attr-defined]
-            add_message(
-                guild_id=town.guild.id,
-                season_id=season.id,
-                kind=OutboxKind.BULLETIN,
-                payload=payload,
-                now=bot.clock.now(),
-            ),
-        )
-        return int(result.scalar_one())
+    bulletin = Bulletin(
+        audit_number=7,
+        messages_scored=3,
+        citizens_changed=1,
+        top_losses=(Movement(citizen_id=1, user_id=who.id, display_name=who.name, delta=-60, score=540),),
+    )
+    async with bot.transaction() as session:
+        row = outbox_row(guild_id=town.guild.id, season_id=season.id, payload=bulletin, now=bot.clock.now())
+        session.add(row)
+        await session.flush()
+        assert row.id is not None
+        return row.id
 
 
 # ------------------------------------------------------------------------------------------- bulletins
@@ -132,17 +120,17 @@ async def test_an_audit_that_changed_nothing_posts_no_bulletin(sim: simcord.Env,
 def test_new_holders_are_grouped_by_tier() -> None:
     from game.scenario import load_scenario
 
-    payload = {
-        "audit_number": 2,
-        "top_gains": [{"user_id": 1, "delta": 160, "score": 760}],
-        "promotions": [
-            {"user_id": 1, "old_tier": "ordinary", "new_tier": "visa", "score": 760},
-            {"user_id": 2, "old_tier": "trustworthy", "new_tier": "travel-permit", "score": 705},
-            {"user_id": 3, "old_tier": "trustworthy", "new_tier": "visa", "score": 751},
-        ],
-        "promotions_total": 4,
-    }
-    embed = bulletin_embed(payload, load_scenario("classic"))
+    bulletin = Bulletin(
+        audit_number=2,
+        top_gains=(Movement(user_id=1, delta=160, score=760),),
+        promotions=(
+            TierMove(user_id=1, old_tier="ordinary", new_tier="visa", score=760),
+            TierMove(user_id=2, old_tier="trustworthy", new_tier="travel-permit", score=705),
+            TierMove(user_id=3, old_tier="trustworthy", new_tier="visa", score=751),
+        ),
+        promotions_total=4,
+    )
+    embed = bulletin_embed(bulletin, load_scenario("classic"))
 
     assert embed is not None
     holders = {field.name: field.value for field in embed.fields}["\N{PASSPORT CONTROL} New holders"]
@@ -166,6 +154,7 @@ async def test_a_post_made_before_a_crash_is_not_made_again(sim: simcord.Env, to
     assert item.id == item_id
     guild = bot.get_guild(town.guild.id)
     assert guild is not None
+    assert isinstance(item.payload, Bulletin)
     embed = bulletin_embed(item.payload, None)
     assert embed is not None
     await bot.courier.post_once(

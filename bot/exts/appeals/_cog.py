@@ -6,16 +6,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import formatting as fmt
-from bot.bureau import guild_of
 from bot.client import CitizenBot
-from bot.embeds import GAME_COLOUR
-from game.errors import GameError
-from game.models import SourceKind
-from game.services import appeals, citizens, queries
+from bot.utils import formatting as fmt
+from bot.utils.choices import choices
+from bot.utils.embeds import GAME_COLOUR
+from bot.utils.guild import guild_of
+from game.services import appeals
 
-# How far back the suggestions look, newest first.
-SUGGESTED_ENTRIES = 100
+# Suggestions shown at most (Discord's limit).
+SUGGESTED_ENTRIES = 25
 # Ledger entry ids as Discord lets an integer option carry them.
 MAX_ENTRY_ID = 2**53 - 1
 
@@ -62,34 +61,24 @@ class Appeals(commands.Cog):
     async def _entries(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[int]]:
-        """The member's own recent penalties that have no appeal yet, newest first."""
+        """The member's own recent penalties that may still be appealed, newest first."""
         if interaction.guild is None:
             return []
-        guild_id, user_id = interaction.guild.id, interaction.user.id
         now = self.bot.clock.now()
-        try:
-            async with self.bot.transaction() as session:
-                me = await citizens.get_citizen(session, guild_id=guild_id, user_id=user_id)
-                if me is None:
-                    return []
-                entries = await queries.latest_entries(session, citizen_id=me.id, limit=SUGGESTED_ENTRIES)
-                filed = await appeals.appeals_of(
-                    session, guild_id=guild_id, user_id=user_id, limit=SUGGESTED_ENTRIES
-                )
-        except GameError:
-            return []
-        # Only a suggestion list: file_appeal decides what may be appealed and says why not.
-        appealed = {appeal.entry_id for appeal in filed}
-        typed = current.strip().lstrip("#").casefold()
-        choices = []
-        for line in entries:
-            if line.delta >= 0 or line.source_kind is SourceKind.APPEAL or line.entry_id in appealed:
-                continue
-            label = (
-                f"#{line.entry_id} {fmt.signed(line.delta)} {fmt.DIMENSION_NAMES[line.dimension]}: "
-                f"{line.reason} ({fmt.ago(line.created_at, now)})"
+        async with self.bot.transaction() as session:
+            entries = await appeals.appealable_entries(
+                session, guild_id=interaction.guild.id, user_id=interaction.user.id, limit=SUGGESTED_ENTRIES
             )
-            if typed and typed not in label.casefold():
-                continue
-            choices.append(app_commands.Choice(name=fmt.truncate(label, 100), value=line.entry_id))
-        return choices[:25]
+        return choices(
+            (
+                (
+                    (
+                        f"#{line.entry_id} {fmt.signed(line.delta)} {fmt.DIMENSION_NAMES[line.dimension]}: "
+                        f"{line.reason} ({fmt.ago(line.created_at, now)})"
+                    ),
+                    line.entry_id,
+                )
+                for line in entries
+            ),
+            current.lstrip("#"),
+        )

@@ -4,35 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.delivery import Courier, Post, file_marker
+from bot.courier import ChannelRole, Courier, Post, file_marker
 from bot.exts.bureau._views import appeal_card, decision_view, permit_card
 from game.models import OutboxKind
+from game.payloads import AppealRequest, PermitRequest
 from game.services.outbox import OutboxItem
 
 
-async def _permit_request(courier: Courier, item: OutboxItem) -> Sequence[tuple[str, Post]]:
-    permit_id = int(item.payload["permit_id"])
+async def _permit_request(courier: Courier, item: OutboxItem) -> Sequence[tuple[ChannelRole, Post]]:
+    assert isinstance(item.payload, PermitRequest)
+    request = item.payload
     return [
         (
             "moderators",
             Post(
                 marker=file_marker(item.id),
-                embeds=[permit_card(item.payload)],
-                view=decision_view("permit", permit_id),
+                embeds=[permit_card(request)],
+                view=decision_view("permit", request.permit_id),
             ),
         )
     ]
 
 
-async def _appeal_request(courier: Courier, item: OutboxItem) -> Sequence[tuple[str, Post]]:
-    appeal_id = int(item.payload["appeal_id"])
+async def _appeal_request(courier: Courier, item: OutboxItem) -> Sequence[tuple[ChannelRole, Post]]:
+    assert isinstance(item.payload, AppealRequest)
+    request = item.payload
     return [
         (
             "moderators",
             Post(
                 marker=file_marker(item.id),
-                embeds=[appeal_card(item.payload)],
-                view=decision_view("appeal", appeal_id),
+                embeds=[appeal_card(request)],
+                view=decision_view("appeal", request.appeal_id),
             ),
         )
     ]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -9,11 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import formatting as fmt
-from bot.bureau import bureau_embed, guild_of
 from bot.checks import moderator_only
 from bot.client import CitizenBot
 from bot.exts.bureau._views import appeal_card, decision_view, permit_card
+from bot.utils import formatting as fmt
+from bot.utils.embeds import bureau_embed
+from bot.utils.guild import guild_of
 from game.errors import NoActiveSeason
 from game.services import appeals, audits, ledger, permits, seasons
 
@@ -58,10 +58,7 @@ class Bureau(commands.Cog):
                 ephemeral=True,
             )
             return
-        self.bot.courier.wake()
-        if result.season_ended:
-            self.bot.season_scheduler.unschedule_season(season.id)
-            self.bot.game_state_changed(guild.id)
+        await self.bot.after_audit(result)
         embed = bureau_embed(
             f"Audit {result.number} done",
             f"{fmt.plural(result.messages_scored, 'message')} reviewed · "
@@ -136,7 +133,7 @@ class Bureau(commands.Cog):
         async with self.bot.transaction() as session:
             waiting = await permits.pending_permits(session, guild_id=guild.id, limit=CARDS_AT_ONCE + 1)
         cards = [
-            (permit_card(dataclasses.asdict(permit)), decision_view("permit", permit.id))
+            (permit_card(permit.as_request()), decision_view("permit", permit.id))
             for permit in waiting[:CARDS_AT_ONCE]
         ]
         await self._send_cards(interaction, cards, more=len(waiting) > CARDS_AT_ONCE, what="permit request")
@@ -150,7 +147,7 @@ class Bureau(commands.Cog):
         async with self.bot.transaction() as session:
             waiting = await appeals.pending_appeals(session, guild_id=guild.id, limit=CARDS_AT_ONCE + 1)
         cards = [
-            (appeal_card(dataclasses.asdict(appeal)), decision_view("appeal", appeal.id))
+            (appeal_card(appeal.as_request()), decision_view("appeal", appeal.id))
             for appeal in waiting[:CARDS_AT_ONCE]
         ]
         await self._send_cards(interaction, cards, more=len(waiting) > CARDS_AT_ONCE, what="appeal")

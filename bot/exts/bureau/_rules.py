@@ -12,12 +12,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import formatting as fmt
-from bot.bureau import DEFAULT_MODERATOR_PERMISSIONS, bureau_embed, guild_of, truncate
 from bot.checks import moderator_only
 from bot.client import CitizenBot
-from bot.exts.seasons._lookup import current_scenario, season_item_choices, season_topic_choices
-from game.errors import InvalidInput, NoActiveSeason
+from bot.errors import Refusal
+from bot.utils import formatting as fmt
+from bot.utils.choices import current_scenario, season_item_choices, season_topic_choices
+from bot.utils.embeds import bureau_embed
+from bot.utils.formatting import truncate
+from bot.utils.guild import DEFAULT_MODERATOR_PERMISSIONS, guild_of
+from game.errors import NoActiveSeason
 from game.models import Dimension
 from game.scenario import ApprovedTalk, ForbiddenTopic, PermitTopic, Scenario, TopicKind
 from game.services import seasons
@@ -98,8 +101,9 @@ class Rules(commands.Cog):
             try:
                 rule = scenario.topic(topic.strip())
             except KeyError:
-                raise InvalidInput(
-                    f"There is no topic {topic.strip()!r}; /rules list shows them all."
+                raise Refusal(
+                    f"There is no topic “{fmt.escape(fmt.truncate(topic.strip(), 40))}”; "
+                    "/rules list shows them all."
                 ) from None
             embed = bureau_embed(
                 f"{rule.name} ({rule.key})",
@@ -163,7 +167,7 @@ class Rules(commands.Cog):
         guild = guild_of(interaction)
         wanted = _split_phrases(phrases)
         if not wanted:
-            raise InvalidInput("Give at least one phrase, e.g. 'tax reform, new taxes'.")
+            raise Refusal("Give at least one phrase, e.g. 'tax reform, new taxes'.")
         async with self.bot.transaction() as session:
             scenario = await seasons.add_topic(
                 session,

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot import formatting as fmt
-from bot.bureau import BUREAU_COLOUR, truncate
 from bot.checks import is_moderator
 from bot.errors import NotModerator, handle_interaction_error, reply_ephemeral
+from bot.refusals import refusal_text
+from bot.utils import formatting as fmt
+from bot.utils.embeds import BUREAU_COLOUR, FIELD_LIMIT
 from game.errors import Conflict, NotAllowed, NotFound
+from game.payloads import AppealRequest, PermitRequest
 from game.services import appeals, permits
 
 if TYPE_CHECKING:
@@ -39,43 +40,40 @@ _LABELS = {
 }
 
 
-def _when(moment: datetime, style: str = "R") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
-def permit_card(fields: Mapping[str, Any]) -> discord.Embed:
-    """A permit request, from an outbox payload or a ``PermitView`` (as a mapping of its fields)."""
-    permit_id = fields.get("permit_id", fields.get("id"))
+def permit_card(request: PermitRequest) -> discord.Embed:
+    """A permit request, as its outbox row or ``/permits`` shows it."""
     embed = discord.Embed(
-        title=f"\N{PASSPORT CONTROL} Permit request #{permit_id}",
+        title=f"\N{PASSPORT CONTROL} Permit request #{request.permit_id}",
         description=(
-            f"<@{fields['user_id']}> (citizen #{fields.get('citizen_number', '?')}) asks to speak on "
-            f"**{truncate(str(fields.get('topic_name') or fields.get('topic')), 100)}**."
+            f"<@{request.user_id}> (citizen #{request.citizen_number}) asks to speak on "
+            f"**{fmt.escape(fmt.truncate(request.topic_name or request.topic, 100))}**."
         ),
         colour=BUREAU_COLOUR,
     )
     embed.add_field(
-        name="Reason", value=truncate(str(fields.get("reason") or "none given"), 1024), inline=False
+        name="Reason",
+        value=fmt.truncate(fmt.escape(request.reason) or "none given", FIELD_LIMIT),
+        inline=False,
     )
     return embed
 
 
-def appeal_card(fields: Mapping[str, Any]) -> discord.Embed:
-    """An appeal, from an outbox payload or an ``AppealView`` (as a mapping of its fields)."""
-    appeal_id = fields.get("appeal_id", fields.get("id"))
-    delta = int(fields.get("entry_delta", 0))
-    dimension = fmt.dimension_label(str(fields.get("entry_dimension", "")))
+def appeal_card(request: AppealRequest) -> discord.Embed:
+    """An appeal, as its outbox row or ``/appeals`` shows it."""
+    dimension = fmt.dimension_label(request.entry_dimension)
     embed = discord.Embed(
-        title=f"\N{SCALES} Appeal #{appeal_id}",
+        title=f"\N{SCALES} Appeal #{request.appeal_id}",
         description=(
-            f"<@{fields['user_id']}> (citizen #{fields.get('citizen_number', '?')}) contests ledger entry "
-            f"#{fields.get('entry_id')}: **{fmt.signed(delta)}** {dimension}\n"
-            f"> {truncate(str(fields.get('entry_reason', '')), 300)}"
+            f"<@{request.user_id}> (citizen #{request.citizen_number}) contests ledger entry "
+            f"#{request.entry_id}: **{fmt.signed(request.entry_delta)}** {dimension}\n"
+            f"> {fmt.escape(fmt.truncate(request.entry_reason, 300))}"
         ),
         colour=BUREAU_COLOUR,
     )
     embed.add_field(
-        name="Their case", value=truncate(str(fields.get("reason") or "none given"), 1024), inline=False
+        name="Their case",
+        value=fmt.truncate(fmt.escape(request.reason) or "none given", FIELD_LIMIT),
+        inline=False,
     )
     return embed
 
@@ -129,7 +127,7 @@ class DecisionButton(
         except (Conflict, NotFound, NotAllowed) as error:
             # Already decided (perhaps by another moderator a moment ago), withdrawn, or the season is over:
             # say so privately, and take the buttons off the card so nobody tries again.
-            await reply_ephemeral(interaction, str(error))
+            await reply_ephemeral(interaction, refusal_text(error))
             await self._close_card(interaction, None)
             return
         bot.courier.wake()
@@ -146,7 +144,7 @@ class DecisionButton(
                     session, guild_id=guild_id, permit_id=self.item_id, moderator_id=moderator_id, now=now
                 )
         if self.action == "approve":
-            expiry = f", until {_when(permit.expires_at, 'f')}" if permit.expires_at else ""
+            expiry = f", until {discord.utils.format_dt(permit.expires_at, 'f')}" if permit.expires_at else ""
             return f"\N{WHITE HEAVY CHECK MARK} Approved by <@{moderator_id}>{expiry}."
         return f"\N{NO ENTRY SIGN} Denied by <@{moderator_id}>."
 

@@ -9,11 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import formatting as fmt
-from bot.bureau import guild_of
 from bot.client import CitizenBot
-from bot.embeds import card_embed, help_embed, ledger_line, lines_field
-from bot.errors import ChannelNotSet
+from bot.errors import Refusal
 from bot.exts.citizens._cards import (
     CARD_FILE,
     HISTORY_FILE,
@@ -22,12 +19,14 @@ from bot.exts.citizens._cards import (
     history_file,
     recent_change,
 )
+from bot.exts.citizens._embeds import card_embed, help_embed, ledger_line
 from bot.exts.citizens._views import ConfirmLeave
-from game.errors import NoActiveSeason, NotEnrolled
+from bot.utils import formatting as fmt
+from bot.utils.embeds import lines_field
+from bot.utils.guild import guild_of
+from game.errors import ErrorCode, NotEnrolled
 from game.models import SeasonStatus
-from game.scenario import Scenario
 from game.services import citizens, guilds, queries, seasons
-from game.services.citizens import CitizenView
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ HISTORY_ENTRIES = 10
 
 def _not_a_bot(member: discord.abc.User) -> None:
     if member.bot:
-        raise NotEnrolled("Bots are not citizens: the Bureau keeps no score for them.")
+        raise Refusal("Bots are not citizens: the Bureau keeps no score for them.")
 
 
 def _held(data: dict[str, Any]) -> str:
@@ -71,17 +70,18 @@ class Citizens(commands.Cog):
     @app_commands.guild_only()
     async def join(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
-        opened = None
-        try:
-            citizen, scenario = await self._join(guild.id, interaction.user)
-        except NoActiveSeason:
-            # A server that has never played opens its first season with its first citizen.
-            async with self.bot.transaction() as session:
-                opened = await seasons.open_first_season(session, guild_id=guild.id, now=self.bot.clock.now())
-            if opened is None:
-                raise
+        async with self.bot.transaction() as session:
+            joined = await citizens.join_or_open(
+                session,
+                guild_id=guild.id,
+                user_id=interaction.user.id,
+                display_name=interaction.user.display_name,
+                now=self.bot.clock.now(),
+            )
+        citizen, scenario, opened = joined.citizen, joined.scenario, joined.opened
+        if opened is not None:
+            # A server that has never played opened its first season with its first citizen.
             self.bot.season_scheduler.schedule_season(opened)
-            citizen, scenario = await self._join(guild.id, interaction.user)
         self.bot.game_state_changed(guild.id)
         self.bot.courier.wake()
         embed = discord.Embed(
@@ -107,19 +107,6 @@ class Citizens(commands.Cog):
             )
         await interaction.response.send_message(embed=embed)
 
-    async def _join(
-        self, guild_id: int, member: discord.User | discord.Member
-    ) -> tuple[CitizenView, Scenario]:
-        async with self.bot.transaction() as session:
-            citizen = await citizens.join(
-                session,
-                guild_id=guild_id,
-                user_id=member.id,
-                display_name=member.display_name,
-                now=self.bot.clock.now(),
-            )
-            return citizen, await seasons.season_rules(session, guild_id=guild_id)
-
     async def _own_record(
         self, interaction: discord.Interaction[Any], *, nothing_to: str
     ) -> tuple[discord.Guild, dict[str, Any]]:
@@ -132,7 +119,7 @@ class Citizens(commands.Cog):
                 session, guild_id=guild.id, user_id=interaction.user.id, now=self.bot.clock.now()
             )
         if not data["seasons"]:
-            raise NotEnrolled(f"The Bureau holds no record of you here; there is nothing to {nothing_to}.")
+            raise NotEnrolled(ErrorCode.NO_RECORD, purpose=nothing_to)
         return guild, data
 
     @app_commands.command(name="leave", description="Leave the game and delete everything stored about you.")
@@ -215,7 +202,7 @@ class Citizens(commands.Cog):
             found = await citizens.get_citizen(session, guild_id=guild.id, user_id=target.id)
             if found is None:
                 raise (
-                    NotEnrolled("That member is not a citizen of this season; they can /join first.")
+                    NotEnrolled(ErrorCode.MEMBER_NOT_ENROLLED)
                     if _someone_else(interaction, target)
                     else NotEnrolled()
                 )
@@ -264,7 +251,7 @@ class Citizens(commands.Cog):
             history = await queries.score_history(session, citizen_id=card.citizen.id)
         channel = guild.get_channel(settings.brag_channel_id) if settings.brag_channel_id else None
         if not isinstance(channel, discord.TextChannel | discord.Thread):
-            raise ChannelNotSet(
+            raise Refusal(
                 "This server has no brag channel yet; a moderator can choose one with /setup channels."
             )
         await interaction.response.defer(ephemeral=True, thinking=True)

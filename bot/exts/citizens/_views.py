@@ -4,8 +4,8 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot import formatting as fmt
-from bot.views import OwnedView
+from bot.utils import formatting as fmt
+from bot.utils.views import OwnedView
 from game.services import citizens
 
 if TYPE_CHECKING:

@@ -8,12 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import formatting as fmt
-from bot.bureau import guild_of
 from bot.client import CitizenBot
-from bot.embeds import GAME_COLOUR, lines_field
+from bot.errors import Refusal
 from bot.exts.friends._views import FriendAnswer, request_view
-from game.errors import GameError, InvalidInput
+from bot.utils import formatting as fmt
+from bot.utils.embeds import GAME_COLOUR, lines_field
+from bot.utils.guild import guild_of
+from game.errors import GameError
 from game.services import friends, seasons
 from game.services.friends import RequestOutcome
 
@@ -30,7 +31,7 @@ def pick_user(typed: str, candidates: Iterable[tuple[int, str]], *, what: str) -
     for user_id, name in candidates:
         if name.casefold() == text.casefold():
             return user_id
-    raise InvalidInput(f"I found no {what} called {fmt.truncate(text, 40)!r}; pick one from the list.")
+    raise Refusal(f"I found no {what} called “{fmt.escape(fmt.truncate(text, 40))}”; pick one from the list.")
 
 
 def _choices(candidates: Iterable[tuple[int, str]], current: str) -> list[app_commands.Choice[str]]:
@@ -64,7 +65,7 @@ class Friends(commands.Cog):
     async def add(self, interaction: discord.Interaction[Any], user: discord.Member) -> None:
         guild = guild_of(interaction)
         if user.bot:
-            raise InvalidInput("Bots are not citizens, so they cannot be your friends.")
+            raise Refusal("Bots are not citizens, so they cannot be your friends.")
         async with self.bot.transaction() as session:
             outcome = await friends.request_friend(
                 session,

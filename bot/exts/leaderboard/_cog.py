@@ -7,9 +7,9 @@ from discord import app_commands
 from discord.ext import commands
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.bureau import guild_of
 from bot.client import CitizenBot
 from bot.exts.leaderboard._views import LeaderboardView, leaderboard_embed, order_title
+from bot.utils.guild import guild_of
 from game.errors import InvalidInput, NoActiveSeason
 from game.services import queries, seasons
 from game.services.queries import LeaderboardOrder

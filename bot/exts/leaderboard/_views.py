@@ -4,9 +4,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot import formatting as fmt
-from bot.embeds import GAME_COLOUR
-from bot.views import OwnedView
+from bot.utils import formatting as fmt
+from bot.utils.embeds import GAME_COLOUR
+from bot.utils.views import OwnedView
 from game.services import queries
 from game.services.queries import LeaderboardOrder, LeaderboardPage
 

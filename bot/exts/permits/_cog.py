@@ -6,10 +6,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import formatting as fmt
-from bot.bureau import guild_of
 from bot.client import CitizenBot
-from bot.embeds import GAME_COLOUR
+from bot.utils import formatting as fmt
+from bot.utils.embeds import GAME_COLOUR
+from bot.utils.guild import guild_of
 from game.errors import GameError
 from game.services import permits, seasons
 

@@ -1,21 +1,24 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
+from discord.utils import format_dt
 
-from bot import formatting as fmt
-from bot.bureau import DEFAULT_MODERATOR_PERMISSIONS, bureau_embed, guild_of, warning_embed
 from bot.checks import moderator_only
 from bot.client import CitizenBot
-from bot.delivery import build_debrief, debrief_files
-from bot.exts.seasons._lookup import scenario_choices
+from bot.courier.debrief import build_debrief, debrief_files
+from bot.courier.posts import season_start_embed
+from bot.errors import Refusal
 from bot.exts.seasons._views import ConfirmEnd
+from bot.utils import formatting as fmt
+from bot.utils.choices import scenario_choices
+from bot.utils.embeds import bureau_embed, warning_embed
+from bot.utils.guild import DEFAULT_MODERATOR_PERMISSIONS, guild_of
 from game.errors import NoActiveSeason
 from game.models import Enrollment, SeasonStatus
 from game.rules.durations import parse_duration
@@ -31,39 +34,10 @@ log = logging.getLogger(__name__)
 HEARTBEAT_S = 10.0
 
 
-@dataclass(frozen=True, slots=True)
-class _Scheduled:
-    """What the SeasonScheduler needs of a season, from the view the service returns."""
-
-    id: int
-    status: str
-    audit_every_s: int
-    ends_at: datetime
-
-
-def _scheduled(view: SeasonView) -> _Scheduled:
-    return _Scheduled(
-        id=view.id,
-        status=view.status.value,
-        audit_every_s=int(view.audit_every.total_seconds()),
-        ends_at=view.ends_at,
-    )
-
-
-def _timestamp(when: datetime, style: str = "f") -> str:
-    """A Discord timestamp: every reader sees it in their own time zone and language."""
-    return f"<t:{int(when.timestamp())}:{style}>"
-
-
 STATUS_WORDS = {
     SeasonStatus.RUNNING: "\N{LARGE GREEN CIRCLE} Running",
     SeasonStatus.PAUSED: "\N{DOUBLE VERTICAL BAR} Paused",
     SeasonStatus.ENDED: "\N{CHEQUERED FLAG} Ended",
-}
-
-ENROLMENT_WORDS = {
-    Enrollment.VOLUNTARY: "Voluntary: members take part with /join",
-    Enrollment.MANDATORY: "Mandatory: whoever speaks in a game channel is enrolled",
 }
 
 
@@ -132,6 +106,9 @@ class Seasons(commands.Cog):
         pack = load_scenario(scenario.strip().lower())
         now = self.bot.clock.now()
         async with self.bot.transaction() as session:
+            settings = await guilds.get_guild_settings(session, guild_id=guild.id)
+            channel_id = settings.announcements_channel_id
+            announced_in = channel_id if channel_id and guild.get_channel(channel_id) else None
             view = await seasons.start_season(
                 session,
                 guild_id=guild.id,
@@ -140,64 +117,33 @@ class Seasons(commands.Cog):
                 duration=length,
                 audit_every=interval,
                 started_by=interaction.user.id,
+                announce=announced_in is not None,
             )
-            settings = await guilds.get_guild_settings(session, guild_id=guild.id)
-            game_channels = await guilds.list_game_channels(session, guild_id=guild.id)
-        self.bot.season_scheduler.schedule_season(_scheduled(view))
+            announcement = await seasons.season_announcement(session, view=view)
+        self.bot.season_scheduler.schedule_season(view)
         self.bot.game_state_changed(guild.id)
+        self.bot.courier.wake()
 
-        announcement = bureau_embed(
-            f"\N{CLASSICAL BUILDING} Season {view.number} begins: {pack.name}", pack.description
-        )
-        announcement.add_field(
-            name="Length",
-            value=f"{fmt.duration(view.ends_at - view.started_at)}, until {_timestamp(view.ends_at)}",
-            inline=False,
-        )
-        announcement.add_field(name="Audits", value=f"every {fmt.duration(view.audit_every)}", inline=True)
-        announcement.add_field(name="Enrolment", value=ENROLMENT_WORDS[view.enrollment], inline=True)
-        announcement.add_field(
-            name="Watched channels",
-            value=" ".join(f"<#{channel_id}>" for channel_id in game_channels)[:1024] or "none yet",
-            inline=False,
-        )
         warnings = []
-        if not game_channels:
+        if not announcement.game_channel_ids:
             warnings.append("No game channel is watched yet: add one with /setup game-channel add.")
-        posted_in = await self._announce(guild, settings.announcements_channel_id, announcement)
-        if posted_in is None and settings.announcements_channel_id:
-            warnings.append(
-                f"I could not post the announcement in <#{settings.announcements_channel_id}>: "
-                "check my permissions there."
-            )
-        if posted_in is None or posted_in == interaction.channel_id:
-            embeds = [announcement]
-            ephemeral = posted_in is not None
+        if announced_in is None:
+            # Nowhere to announce: the moderator's reply is the announcement, for everyone here.
+            embeds = [season_start_embed(announcement)]
+            ephemeral = False
+            warnings.append("No announcements channel is set: choose one with /setup channels.")
         else:
             embeds = [
                 bureau_embed(
                     f"Season {view.number} started",
-                    f"{pack.name}, announced in <#{posted_in}>. "
-                    f"First audit {_timestamp(view.next_audit_at, 'R')}.",
+                    f"{pack.name}, announced in <#{announced_in}>. "
+                    f"First audit {format_dt(view.next_audit_at, 'R')}.",
                 )
             ]
             ephemeral = True
         if warnings:
             embeds.append(warning_embed("Before citizens play", "\n".join(warnings)))
         await interaction.response.send_message(embeds=embeds, ephemeral=ephemeral)
-
-    async def _announce(
-        self, guild: discord.Guild, channel_id: int | None, embed: discord.Embed
-    ) -> int | None:
-        channel = guild.get_channel(channel_id) if channel_id else None
-        if not isinstance(channel, discord.TextChannel):
-            return None
-        try:
-            await channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
-        except discord.HTTPException as error:
-            log.warning("could not announce in %s: %s", channel, error)
-            return None
-        return channel.id
 
     # ----------------------------------------------------------------------------------------- status
 
@@ -210,7 +156,7 @@ class Seasons(commands.Cog):
             past = await seasons.past_seasons(session, guild_id=guild.id, limit=5) if view is None else ()
         if view is None:
             lines = [
-                f"Season {s.number}: {s.scenario_name}, ended {_timestamp(s.ended_at or s.ends_at, 'R')}"
+                f"Season {s.number}: {s.scenario_name}, ended {format_dt(s.ended_at or s.ends_at, 'R')}"
                 for s in past
             ]
             text = "No season is running. Start one with /season start."
@@ -232,12 +178,12 @@ class Seasons(commands.Cog):
                 value=f"{fmt.until(view.next_audit_at, now)} (every {fmt.duration(view.audit_every)})",
                 inline=False,
             )
-            embed.add_field(name="Ends", value=_timestamp(view.ends_at), inline=False)
+            embed.add_field(name="Ends", value=format_dt(view.ends_at), inline=False)
         else:
             embed.add_field(
                 name="Audits", value=f"every {fmt.duration(view.audit_every)}, paused", inline=False
             )
-        embed.add_field(name="Enrolment", value=ENROLMENT_WORDS[view.enrollment], inline=False)
+        embed.add_field(name="Enrolment", value=fmt.ENROLMENT_WORDS[view.enrollment], inline=False)
         return embed
 
     # ------------------------------------------------------------------------------- pause and resume
@@ -265,12 +211,12 @@ class Seasons(commands.Cog):
         guild = guild_of(interaction)
         async with self.bot.transaction() as session:
             view = await seasons.resume_season(session, guild_id=guild.id, now=self.bot.clock.now())
-        self.bot.season_scheduler.schedule_season(_scheduled(view))
+        self.bot.season_scheduler.schedule_season(view)
         self.bot.game_state_changed(guild.id)
         await interaction.response.send_message(
             embed=bureau_embed(
                 f"Season {view.number} resumes",
-                f"It now ends {_timestamp(view.ends_at)}; next audit {_timestamp(view.next_audit_at, 'R')}.",
+                f"It now ends {format_dt(view.ends_at)}; next audit {format_dt(view.next_audit_at, 'R')}.",
             ),
             ephemeral=True,
         )
@@ -310,9 +256,11 @@ class Seasons(commands.Cog):
             )
         except NoActiveSeason:
             return None
-        self.bot.season_scheduler.unschedule_season(summary.season.id)
-        self.bot.game_state_changed(guild.id)
-        self.bot.courier.wake()
+        if summary.audit is not None:
+            await self.bot.after_audit(summary.audit)
+        else:  # a scheduled audit ended it a moment ago (here or elsewhere): same consequences
+            self.bot.season_over(guild_id=guild.id, season_id=summary.season.id)
+            self.bot.courier.wake()
         return summary.season
 
     # ----------------------------------------------------------------------------------------- report
@@ -334,7 +282,7 @@ class Seasons(commands.Cog):
                     past = await seasons.past_seasons(session, guild_id=guild.id, limit=1)
                     view = past[0] if past else None
         if view is None:
-            raise NoActiveSeason("There is no season to report on yet. Start one with /season start.")
+            raise Refusal("There is no season to report on yet. Start one with /season start.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         embed, files = await build_debrief(self.bot, season_id=view.id, guild_name=guild.name)
         if view.is_live:
@@ -360,6 +308,6 @@ class Seasons(commands.Cog):
             )
         self.bot.game_state_changed(guild.id)
         await interaction.response.send_message(
-            embed=bureau_embed(f"Enrolment is now {mode.value}", ENROLMENT_WORDS[view.enrollment]),
+            embed=bureau_embed(f"Enrolment is now {mode.value}", fmt.ENROLMENT_WORDS[view.enrollment]),
             ephemeral=True,
         )

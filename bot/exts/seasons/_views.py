@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.bureau import bureau_embed, guild_of
 from bot.errors import GameView, reply_ephemeral
+from bot.utils.embeds import bureau_embed
+from bot.utils.guild import guild_of
 
 if TYPE_CHECKING:
     from bot.exts.seasons._cog import Seasons

@@ -8,19 +8,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.bureau import (
+from bot.checks import moderator_only
+from bot.client import CitizenBot
+from bot.errors import Refusal
+from bot.utils.choices import current_scenario, scenario_choices
+from bot.utils.embeds import bureau_embed, warning_embed
+from bot.utils.guild import (
     DEFAULT_MODERATOR_PERMISSIONS,
-    bureau_embed,
     guild_of,
     missing_permissions,
     permission_names,
     role_problem,
-    warning_embed,
 )
-from bot.checks import moderator_only
-from bot.client import CitizenBot
-from bot.exts.seasons._lookup import current_scenario, scenario_choices
-from game.errors import InvalidInput, NotFound
 from game.scenario import Scenario, load_scenario
 from game.services import guilds
 
@@ -192,7 +191,7 @@ class Setup(commands.Cog):
     ) -> None:
         guild = guild_of(interaction)
         if role is not None and role.is_default():
-            raise InvalidInput("@everyone cannot be the moderator role: everyone would run the Bureau.")
+            raise Refusal("@everyone cannot be the moderator role: everyone would run the Bureau.")
         async with self.bot.transaction() as session:
             await guilds.update_guild_settings(
                 session,
@@ -255,7 +254,7 @@ class Setup(commands.Cog):
             return load_scenario(key.strip().lower())
         scenario = await current_scenario(self.bot, guild_id)
         if scenario is None:
-            raise NotFound(
+            raise Refusal(
                 "No season is running, so I do not know which tiers to use: "
                 "name a scenario, e.g. /setup roles scenario:classic."
             )

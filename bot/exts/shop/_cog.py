@@ -6,10 +6,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import formatting as fmt
-from bot.bureau import guild_of
 from bot.client import CitizenBot
-from bot.embeds import GAME_COLOUR, lines_field
+from bot.refusals import purchase_refusal_text
+from bot.utils import formatting as fmt
+from bot.utils.embeds import GAME_COLOUR, lines_field
+from bot.utils.guild import guild_of
 from game.errors import GameError
 from game.services import shop
 from game.services.shop import Catalogue, CatalogueLine
@@ -37,7 +38,13 @@ def item_line(line: CatalogueLine) -> str:
             else f" \N{MIDDLE DOT} {fmt.number(line.stock)} left"
         )
     if line.refusal is not None:
-        return f"\N{NO ENTRY SIGN} {head}\n-# {line.refusal}"
+        why = purchase_refusal_text(
+            line.refusal.reason,
+            item=line.refusal.item,
+            tier=line.refusal.tier,
+            needed_tier=line.refusal.needed_tier,
+        )
+        return f"\N{NO ENTRY SIGN} {head}\n-# {why}"
     detail = line.description or ""
     if not line.affordable and line.stock != 0:
         detail = f"{detail} (you cannot afford it yet)".strip()

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from game.db import transaction
-from game.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from game.errors import Conflict, ErrorCode, InvalidInput, NotAllowed, NotFound
 from game.models import Citizen, LedgerEntry, OutboxKind, OutboxMessage, RequestStatus, SourceKind
 from game.services import appeals, ledger, seasons
 from tests.factories import GUILD_ID, NOW, OTHER_GUILD_ID, make_citizen, make_season, user_id
+from tests.support.refusals import refused
 
 
 async def _penalise(engine: AsyncEngine, delta: int = -40, n: int = 1) -> int:
@@ -74,7 +74,7 @@ async def test_grant_reverses_with_a_new_entry(engine: AsyncEngine) -> None:
     async with transaction(engine) as session:
         entries = (await session.exec(select(LedgerEntry).order_by(LedgerEntry.id))).all()
         row = await session.get(Citizen, ana.id)
-        with pytest.raises(Conflict, match=r"already decided \(approved\)"):
+        with refused(Conflict, ErrorCode.APPEAL_ALREADY_DECIDED, status="approved"):
             await appeals.deny_appeal(session, guild_id=GUILD_ID, appeal_id=view.id, moderator_id=8, now=NOW)
     assert [(e.delta, e.source_kind, e.reverses_entry_id) for e in entries] == [
         (-40, SourceKind.MODERATOR, None),  # the original is untouched
@@ -82,7 +82,7 @@ async def test_grant_reverses_with_a_new_entry(engine: AsyncEngine) -> None:
     ]
     assert row is not None
     assert row.score == 600
-    with pytest.raises(NotAllowed, match="itself the reversal"):
+    with refused(NotAllowed, ErrorCode.ENTRY_IS_REVERSAL):
         await _file(engine, decision.reversal.entry_id)
 
 
@@ -112,7 +112,7 @@ async def test_deny_leaves_the_entry(engine: AsyncEngine) -> None:
         decision = await appeals.deny_appeal(
             session, guild_id=GUILD_ID, appeal_id=view.id, moderator_id=8, now=NOW
         )
-        with pytest.raises(Conflict, match=r"already decided \(denied\)"):
+        with refused(Conflict, ErrorCode.APPEAL_ALREADY_DECIDED, status="denied"):
             await appeals.grant_appeal(session, guild_id=GUILD_ID, appeal_id=view.id, moderator_id=8, now=NOW)
         row = await session.get(Citizen, ana.id)
         assert await appeals.pending_appeals(session, guild_id=GUILD_ID) == ()
@@ -129,22 +129,22 @@ async def test_filing_refusals(engine: AsyncEngine) -> None:
     entry_id = await _penalise(engine)
     gain_id = await _penalise(engine, 10)
     bo_entry = await _penalise(engine, -5, n=2)
-    with pytest.raises(NotFound, match=f"no ledger entry #{bo_entry}"):
+    with refused(NotFound, ErrorCode.ENTRY_NOT_YOURS, entry_id=bo_entry):
         await _file(engine, bo_entry)  # not yours
-    with pytest.raises(NotFound, match="no ledger entry #999"):
+    with refused(NotFound, ErrorCode.ENTRY_NOT_YOURS, entry_id=999):
         await _file(engine, 999)
-    with pytest.raises(NotAllowed, match="did not lower your score"):
+    with refused(NotAllowed, ErrorCode.ENTRY_NOT_A_PENALTY):
         await _file(engine, gain_id)
-    with pytest.raises(InvalidInput, match="why the entry was wrong"):
+    with refused(InvalidInput, ErrorCode.REASON_EMPTY, purpose="appeal"):
         await _file(engine, entry_id, " ")
-    with pytest.raises(InvalidInput, match="300 characters; yours has 301"):
+    with refused(InvalidInput, ErrorCode.REASON_TOO_LONG, limit=300, length=301):
         await _file(engine, entry_id, "y" * 301)
     await _file(engine, entry_id)
-    with pytest.raises(Conflict, match=r"already appealed entry #\d+ \(its appeal is pending\)"):
+    with refused(Conflict, ErrorCode.ALREADY_APPEALED, status="pending"):
         await _file(engine, entry_id)
     async with transaction(engine) as session:
-        with pytest.raises(NotFound, match="does not exist here"):
+        with refused(NotFound, ErrorCode.APPEAL_NOT_FOUND):
             await appeals.grant_appeal(session, guild_id=OTHER_GUILD_ID, appeal_id=1, moderator_id=8, now=NOW)
         await seasons.pause_season(session, guild_id=GUILD_ID, now=NOW)
-    with pytest.raises(NotAllowed, match="paused; you can appeal"):
+    with refused(NotAllowed, ErrorCode.SEASON_PAUSED, action="appeal"):
         await _file(engine, bo_entry, n=2)

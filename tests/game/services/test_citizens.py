@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from game.db import transaction
-from game.errors import AlreadyEnrolled, NoActiveSeason, NotAllowed, NotEnrolled
+from game.errors import AlreadyEnrolled, ErrorCode, NoActiveSeason, NotAllowed, NotEnrolled
 from game.models import (
     Appeal,
     Citizen,
@@ -25,6 +25,7 @@ from game.models import (
     Permit,
     Purchase,
     ScoreCount,
+    Season,
     SourceKind,
 )
 from game.services import appeals, citizens, friends, ledger, permits, seasons, shop
@@ -38,6 +39,7 @@ from tests.factories import (
     set_score,
     user_id,
 )
+from tests.support.refusals import refused
 
 
 async def test_join_starts_at_the_scenario_start(engine: AsyncEngine) -> None:
@@ -69,11 +71,11 @@ async def test_join_refusals(engine: AsyncEngine) -> None:
             await citizens.join(session, guild_id=GUILD_ID, user_id=user_id(1), display_name="a", now=NOW)
     await make_season(engine)
     await make_citizen(engine, n=1)
-    with pytest.raises(AlreadyEnrolled, match="already a citizen"):
+    with refused(AlreadyEnrolled, ErrorCode.ALREADY_ENROLLED):
         await make_citizen(engine, n=1)
     async with transaction(engine) as session:
         await seasons.pause_season(session, guild_id=GUILD_ID, now=NOW)
-    with pytest.raises(NotAllowed, match="paused; you can join when"):
+    with refused(NotAllowed, ErrorCode.SEASON_PAUSED, action="join"):
         await make_citizen(engine, n=2)
 
 
@@ -173,7 +175,7 @@ async def test_card(engine: AsyncEngine) -> None:
     assert bo_card.citizen.tier_name == "Travel Permit"
     assert cy.number == 3
     async with transaction(engine) as session:
-        with pytest.raises(NotEnrolled, match="That member is not a citizen"):
+        with refused(NotEnrolled, ErrorCode.MEMBER_NOT_ENROLLED):
             await citizens.citizen_card(
                 session, guild_id=GUILD_ID, user_id=user_id(99), now=NOW, yourself=False
             )
@@ -283,7 +285,7 @@ async def test_leave_deletes_everything_and_anonymises_others(engine: AsyncEngin
     assert not [m for m in outbox if str(m.payload.get("user_id")) == str(ana.user_id)]
     assert counts[570] == 0  # Ana's score left the rank table
     async with transaction(engine) as session:
-        with pytest.raises(NotEnrolled, match="nothing to delete"):
+        with refused(NotEnrolled, ErrorCode.NO_RECORD):
             await citizens.leave(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
 
 
@@ -353,3 +355,22 @@ async def test_export_keeps_a_hidden_effect_secret_until_the_audit(engine: Async
         after = await citizens.export_data(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
     assert [(p["item_key"], p["effect"], p["audited"]) for p in before["purchases"]] == [("vpn", None, False)]
     assert [(p["item_key"], p["effect"], p["audited"]) for p in after["purchases"]] == [("vpn", -40, True)]
+
+
+async def test_two_first_joins_at_once_open_one_season_with_both_in_it(engine: AsyncEngine) -> None:
+    """A server that has never played: the first /join opens a season. Two at once must not leave
+    one of them told that no season is running."""
+
+    async def first_join(n: int) -> citizens.Enrolment:
+        async with transaction(engine) as session:
+            return await citizens.join_or_open(
+                session, guild_id=GUILD_ID, user_id=user_id(n), display_name=f"member {n}", now=NOW
+            )
+
+    outcomes = await asyncio.gather(*(first_join(n) for n in range(1, 5)))
+
+    assert sum(1 for outcome in outcomes if outcome.opened is not None) == 1
+    assert len({outcome.citizen.season_id for outcome in outcomes}) == 1
+    assert sorted(outcome.citizen.number for outcome in outcomes) == [1, 2, 3, 4]
+    async with transaction(engine) as session:
+        assert (await session.exec(select(sa.func.count()).select_from(Season))).one() == 1

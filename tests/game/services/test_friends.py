@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from game.db import transaction
-from game.errors import Conflict, InvalidInput, NotAllowed, NotEnrolled, NotFound
+from game.errors import Conflict, ErrorCode, InvalidInput, NotAllowed, NotEnrolled, NotFound
 from game.models import Dimension, Friendship, SourceKind
 from game.services import friends, ledger, seasons
 from tests.factories import GUILD_ID, NOW, make_citizens, make_season, set_score, user_id
+from tests.support.refusals import refused
 
 
 async def _ask(engine: AsyncEngine, a: int, b: int) -> friends.FriendRequestOutcome:
@@ -45,13 +45,13 @@ async def test_request_accept_remove(engine: AsyncEngine) -> None:
     accepted = await _accept(engine, 2, 1)
     assert accepted.outcome is friends.RequestOutcome.ACCEPTED
     assert await _edges(engine) == {(ana.id, bo.id), (bo.id, ana.id)}
-    with pytest.raises(Conflict, match="already friends"):
+    with refused(Conflict, ErrorCode.ALREADY_FRIENDS):
         await _ask(engine, 2, 1)
     async with transaction(engine) as session:
         await friends.remove_friend(
             session, guild_id=GUILD_ID, user_id=bo.user_id, friend_user_id=ana.user_id, now=NOW
         )
-        with pytest.raises(NotFound, match="are not friends"):
+        with refused(NotFound, ErrorCode.NOT_FRIENDS):
             await friends.remove_friend(
                 session, guild_id=GUILD_ID, user_id=ana.user_id, friend_user_id=bo.user_id, now=NOW
             )
@@ -77,11 +77,11 @@ async def test_decline_and_ask_again(engine: AsyncEngine) -> None:
         await friends.decline_friend(
             session, guild_id=GUILD_ID, user_id=user_id(2), from_user_id=user_id(1), now=NOW
         )
-        with pytest.raises(NotFound, match="no pending friend request to you"):
+        with refused(NotFound, ErrorCode.NO_FRIEND_REQUEST):
             await friends.decline_friend(
                 session, guild_id=GUILD_ID, user_id=user_id(2), from_user_id=user_id(1), now=NOW
             )
-    with pytest.raises(NotFound, match="no pending friend request to you"):
+    with refused(NotFound, ErrorCode.NO_FRIEND_REQUEST):
         await _accept(engine, 2, 1)
     again = await _ask(engine, 1, 2)
     assert again.outcome is friends.RequestOutcome.REQUESTED
@@ -91,20 +91,20 @@ async def test_decline_and_ask_again(engine: AsyncEngine) -> None:
 async def test_request_refusals(engine: AsyncEngine) -> None:
     await make_season(engine)
     await make_citizens(engine, count=2)
-    with pytest.raises(InvalidInput, match="cannot befriend yourself"):
+    with refused(InvalidInput, ErrorCode.BEFRIEND_SELF):
         await _ask(engine, 1, 1)
-    with pytest.raises(NotEnrolled, match="That member is not a citizen"):
+    with refused(NotEnrolled, ErrorCode.MEMBER_NOT_ENROLLED):
         await _ask(engine, 1, 3)
-    with pytest.raises(NotEnrolled, match="Use /join"):
+    with refused(NotEnrolled, ErrorCode.NOT_ENROLLED):
         await _ask(engine, 3, 1)
     await _ask(engine, 1, 2)
-    with pytest.raises(Conflict, match="already asked citizen-2"):
+    with refused(Conflict, ErrorCode.ALREADY_ASKED, name="citizen-2"):
         await _ask(engine, 1, 2)
-    with pytest.raises(NotFound, match="citizen-2 has no pending friend request to you"):
+    with refused(NotFound, ErrorCode.NO_FRIEND_REQUEST, name="citizen-2"):
         await _accept(engine, 1, 2)  # the sender cannot accept their own request
     async with transaction(engine) as session:
         await seasons.pause_season(session, guild_id=GUILD_ID, now=NOW)
-    with pytest.raises(NotAllowed, match="paused; you can make friends"):
+    with refused(NotAllowed, ErrorCode.SEASON_PAUSED, action="befriend"):
         await _accept(engine, 2, 1)
 
 
@@ -116,11 +116,11 @@ async def test_the_cap(engine: AsyncEngine) -> None:
         await _ask(engine, n, 1)
         await _accept(engine, 1, n)
     await _ask(engine, 27, 1)
-    with pytest.raises(NotAllowed, match="You already have 25 friends, the most the Bureau allows"):
+    with refused(NotAllowed, ErrorCode.FRIEND_LIMIT, limit=25):
         await _accept(engine, 1, 27)
-    with pytest.raises(NotAllowed, match="You already have 25 friends"):
+    with refused(NotAllowed, ErrorCode.FRIEND_LIMIT, limit=25):
         await _ask(engine, 1, 27)  # would accept 27's request: refused the same way
-    with pytest.raises(NotAllowed, match="citizen-1 already has 25 friends"):
+    with refused(NotAllowed, ErrorCode.FRIEND_LIMIT_OTHER, name="citizen-1", limit=25):
         await _accept(engine, 28, 1)
     async with transaction(engine) as session:
         count = len((await session.exec(select(Friendship).where(col(Friendship.citizen_id) > 0))).all())

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from game.db import transaction
-from game.errors import InvalidInput
+from game.errors import ErrorCode, InvalidInput
 from game.services import guilds
+from tests.support.refusals import refused
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 GUILD = 900_000_000_000_000_001  # a real-sized snowflake: overflows a 32-bit column
@@ -61,7 +61,7 @@ async def test_game_channel_limit(engine: AsyncEngine) -> None:
         for channel in range(guilds.MAX_GAME_CHANNELS):
             await guilds.add_game_channel(session, guild_id=GUILD, channel_id=channel + 1)
     async with transaction(engine) as session:
-        with pytest.raises(InvalidInput, match="remove one before adding another"):
+        with refused(InvalidInput, ErrorCode.TOO_MANY_GAME_CHANNELS):
             await guilds.add_game_channel(session, guild_id=GUILD, channel_id=999)
 
 
@@ -77,5 +77,5 @@ async def test_tier_roles_set_replace_remove(engine: AsyncEngine) -> None:
     async with transaction(engine) as session:
         assert dict(await guilds.get_tier_roles(session, guild_id=GUILD)) == {"visa": 14}
         assert dict(await guilds.get_tier_roles(session, guild_id=OTHER_GUILD)) == {"visa": 13}
-        with pytest.raises(InvalidInput, match="1 to 40 characters"):
+        with refused(InvalidInput, ErrorCode.TIER_KEY_INVALID):
             await guilds.set_tier_role(session, guild_id=GUILD, tier_key="  ", role_id=1)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from game.db import transaction
-from game.errors import GameError, InvalidInput, NoActiveSeason, NotAllowed, NotEnrolled
+from game.errors import ErrorCode, GameError, InvalidInput, NoActiveSeason, NotAllowed, NotEnrolled
 from game.models import (
     Citizen,
     Dimension,
@@ -20,8 +20,10 @@ from game.models import (
     ScoreCount,
     SourceKind,
 )
+from game.payloads import RoleSync, load_payload
 from game.services import appeals, ledger, seasons
 from tests.factories import GUILD_ID, NOW, make_citizen, make_season, user_id
+from tests.support.refusals import refused
 
 
 async def _adjust(
@@ -111,14 +113,9 @@ async def test_adjust_clamps_and_queues_role_sync_on_tier_change(engine: AsyncEn
         syncs = (
             await session.exec(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.ROLE_SYNC))
         ).all()
-    assert [m.payload for m in syncs] == [
-        {"user_id": user_id(1), "old_tier": "ordinary", "new_tier": "model-citizen", "season_id": season.id},
-        {
-            "user_id": user_id(1),
-            "old_tier": "model-citizen",
-            "new_tier": "untrustworthy",
-            "season_id": season.id,
-        },
+    assert [load_payload(OutboxKind.ROLE_SYNC, m.payload) for m in syncs] == [
+        RoleSync(user_id=user_id(1), old_tier="ordinary", new_tier="model-citizen", season_id=season.id),
+        RoleSync(user_id=user_id(1), old_tier="model-citizen", new_tier="untrustworthy", season_id=season.id),
     ]
     await _check_invariants(engine, season.id)
 
@@ -128,15 +125,15 @@ async def test_adjust_refusals(engine: AsyncEngine) -> None:
         await _adjust(engine, 5)
     await make_season(engine)
     await make_citizen(engine, n=1)
-    with pytest.raises(InvalidInput, match="from -600 to 600 points and not zero"):
+    with refused(InvalidInput, ErrorCode.ADJUSTMENT_OUT_OF_RANGE, span=600):
         await _adjust(engine, 0)
-    with pytest.raises(InvalidInput, match="from -600 to 600"):
+    with refused(InvalidInput, ErrorCode.ADJUSTMENT_OUT_OF_RANGE, span=600):
         await _adjust(engine, 601)
-    with pytest.raises(InvalidInput, match="Give a reason"):
+    with refused(InvalidInput, ErrorCode.REASON_EMPTY, purpose="adjustment"):
         await _adjust(engine, 5, "   ")
-    with pytest.raises(InvalidInput, match="200 characters; yours has 201"):
+    with refused(InvalidInput, ErrorCode.REASON_TOO_LONG, limit=200, length=201):
         await _adjust(engine, 5, "x" * 201)
-    with pytest.raises(NotEnrolled, match="That member is not a citizen"):
+    with refused(NotEnrolled, ErrorCode.MEMBER_NOT_ENROLLED):
         await _adjust(engine, 5, n=2)
 
 
@@ -145,7 +142,7 @@ async def test_ended_season_scores_are_final(engine: AsyncEngine) -> None:
     ana = await make_citizen(engine, n=1)
     await seasons.end_season(engine, guild_id=GUILD_ID, now=NOW, claimed_by="t")
     async with transaction(engine) as session:
-        with pytest.raises(NotAllowed, match="scores are final"):
+        with refused(NotAllowed, ErrorCode.SEASON_ENDED, what="scores"):
             await ledger.record_change(
                 session,
                 citizen_id=ana.id,

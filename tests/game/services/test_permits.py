@@ -8,10 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from game.db import transaction
-from game.errors import Conflict, InvalidInput, NotAllowed, NotEnrolled, NotFound
+from game.errors import Conflict, ErrorCode, InvalidInput, NotAllowed, NotEnrolled, NotFound
 from game.models import OutboxKind, OutboxMessage, RequestStatus
 from game.services import permits, seasons
 from tests.factories import GUILD_ID, NOW, OTHER_GUILD_ID, make_citizen, make_season, user_id
+from tests.support.refusals import refused
 
 
 async def _request(
@@ -64,7 +65,7 @@ async def test_approve_with_the_scenario_duration_then_expire(engine: AsyncEngin
             approved,
         )
         assert await permits.active_permits(session, citizen_id=ana.id, now=NOW + timedelta(hours=25)) == ()
-        with pytest.raises(Conflict, match="already hold a permit on politics"):
+        with refused(Conflict, ErrorCode.PERMIT_HELD):
             await permits.request_permit(
                 session, guild_id=GUILD_ID, user_id=ana.user_id, topic="politics", reason="again", now=NOW
             )
@@ -94,13 +95,13 @@ async def test_approve_with_a_given_duration_and_deny(engine: AsyncEngine) -> No
         denied = await permits.deny_permit(
             session, guild_id=GUILD_ID, permit_id=second.id, moderator_id=5, now=NOW
         )
-        with pytest.raises(Conflict, match=r"already decided \(approved\)"):
+        with refused(Conflict, ErrorCode.PERMIT_ALREADY_DECIDED, status="approved"):
             await permits.deny_permit(session, guild_id=GUILD_ID, permit_id=first.id, moderator_id=6, now=NOW)
-        with pytest.raises(Conflict, match=r"already decided \(denied\)"):
+        with refused(Conflict, ErrorCode.PERMIT_ALREADY_DECIDED, status="denied"):
             await permits.approve_permit(
                 session, guild_id=GUILD_ID, permit_id=second.id, moderator_id=6, now=NOW
             )
-        with pytest.raises(InvalidInput, match="such as 24h"):
+        with refused(InvalidInput, ErrorCode.PERMIT_DURATION_OUT_OF_RANGE):
             await permits.approve_permit(
                 session,
                 guild_id=GUILD_ID,
@@ -141,24 +142,27 @@ async def test_two_moderators_deciding_at_once_make_one_decision(engine: AsyncEn
 async def test_request_refusals(engine: AsyncEngine) -> None:
     await make_season(engine)
     await make_citizen(engine, n=1)
-    with pytest.raises(
-        InvalidInput, match="'harmony' does not need a permit; choose one of: politics, economy"
+    with refused(
+        InvalidInput,
+        ErrorCode.NOT_A_PERMIT_TOPIC,
+        topic="harmony",
+        choices=("politics", "economy", "foreign-affairs"),
     ):
         await _request(engine, topic="harmony")
-    with pytest.raises(InvalidInput, match="why you need the permit"):
+    with refused(InvalidInput, ErrorCode.REASON_EMPTY, purpose="permit"):
         await _request(engine, reason="  ")
-    with pytest.raises(InvalidInput, match="300 characters; yours has 301"):
+    with refused(InvalidInput, ErrorCode.REASON_TOO_LONG, limit=300, length=301):
         await _request(engine, reason="z" * 301)
     with pytest.raises(NotEnrolled):
         await _request(engine, n=2)
     await _request(engine)
-    with pytest.raises(Conflict, match="already asked for a permit on politics"):
+    with refused(Conflict, ErrorCode.PERMIT_PENDING):
         await _request(engine)
     async with transaction(engine) as session:
-        with pytest.raises(NotFound, match="does not exist here"):
+        with refused(NotFound, ErrorCode.PERMIT_NOT_FOUND):
             await permits.approve_permit(
                 session, guild_id=OTHER_GUILD_ID, permit_id=1, moderator_id=1, now=NOW
             )
         await seasons.pause_season(session, guild_id=GUILD_ID, now=NOW)
-    with pytest.raises(NotAllowed, match="paused; you can request a permit"):
+    with refused(NotAllowed, ErrorCode.SEASON_PAUSED, action="permit"):
         await _request(engine, topic="economy")

@@ -9,11 +9,12 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from game.db import transaction
-from game.errors import InvalidInput, NotFound
+from game.errors import ErrorCode, InvalidInput, NotFound
 from game.models import Dimension, SourceKind
 from game.services import ledger, queries, seasons
 from game.services.queries import LeaderboardCursor, LeaderboardOrder
 from tests.factories import GUILD_ID, NOW, make_citizen, make_season, set_score
+from tests.support.refusals import refused
 
 _guilds = itertools.count(1)
 
@@ -100,11 +101,11 @@ async def test_page_refusals_and_empty_board(engine: AsyncEngine) -> None:
     async with transaction(engine) as session:
         empty = await queries.leaderboard_page(session, season_id=season_id, order="bottom", page=1)
         assert (empty.rows, empty.total_pages, empty.next_cursor, empty.prev_cursor) == ((), 1, None, None)
-        with pytest.raises(InvalidInput, match="has 1 page; choose a page from 1 to 1"):
+        with refused(InvalidInput, ErrorCode.LEADERBOARD_PAGE, total_pages=1):
             await queries.leaderboard_page(session, season_id=season_id, page=2)
-        with pytest.raises(InvalidInput, match="from 1 to 1"):
+        with refused(InvalidInput, ErrorCode.LEADERBOARD_PAGE, total_pages=1):
             await queries.leaderboard_page(session, season_id=season_id, page=0)
-        with pytest.raises(InvalidInput, match="top or the bottom"):
+        with refused(InvalidInput, ErrorCode.LEADERBOARD_ORDER):
             await queries.leaderboard_page(session, season_id=season_id, order="middle")
         with pytest.raises(NotFound):
             await queries.leaderboard_page(session, season_id=season_id + 999)
@@ -113,7 +114,7 @@ async def test_page_refusals_and_empty_board(engine: AsyncEngine) -> None:
 def test_cursor_round_trip() -> None:
     cursor = LeaderboardCursor(612, 10**12)
     assert LeaderboardCursor.parse(str(cursor)) == cursor
-    with pytest.raises(InvalidInput, match="expired"):
+    with refused(InvalidInput, ErrorCode.LEADERBOARD_CURSOR_EXPIRED):
         LeaderboardCursor.parse("612-x")
 
 

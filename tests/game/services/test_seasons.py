@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from game.db import transaction
-from game.errors import Conflict, InvalidInput, NoActiveSeason, NotFound, UnknownScenario
+from game.errors import Conflict, ErrorCode, InvalidInput, NoActiveSeason, NotFound, UnknownScenario
 from game.models import (
     Enrollment,
     OutboxKind,
@@ -23,6 +23,7 @@ from game.models import (
 from game.scenario import TopicKind, load_scenario
 from game.services import permits, seasons
 from tests.factories import GUILD_ID, NOW, OTHER_GUILD_ID, make_citizens, make_season
+from tests.support.refusals import refused
 
 
 async def test_start_copies_rules_and_catalogue(engine: AsyncEngine) -> None:
@@ -54,11 +55,11 @@ async def test_start_uses_scenario_defaults(engine: AsyncEngine) -> None:
 
 async def test_start_refusals(engine: AsyncEngine) -> None:
     async with transaction(engine) as session:
-        with pytest.raises(InvalidInput, match="at most every 10 seconds"):
+        with refused(InvalidInput, ErrorCode.AUDIT_INTERVAL_TOO_SHORT, floor=timedelta(seconds=10)):
             await seasons.start_season(
                 session, guild_id=GUILD_ID, scenario_key="classic", now=NOW, audit_every=timedelta(seconds=9)
             )
-        with pytest.raises(InvalidInput, match="would never run"):
+        with refused(InvalidInput, ErrorCode.AUDIT_INTERVAL_TOO_LONG):
             await seasons.start_season(
                 session,
                 guild_id=GUILD_ID,
@@ -67,17 +68,19 @@ async def test_start_refusals(engine: AsyncEngine) -> None:
                 duration=timedelta(minutes=5),
                 audit_every=timedelta(minutes=10),
             )
-        with pytest.raises(InvalidInput, match="choose a duration"):
+        with refused(InvalidInput, ErrorCode.SEASON_DURATION_OUT_OF_RANGE):
             await seasons.start_season(
                 session, guild_id=GUILD_ID, scenario_key="classic", now=NOW, duration=timedelta(weeks=60)
             )
-        with pytest.raises(UnknownScenario, match="available: classic"):
+        with refused(
+            UnknownScenario, ErrorCode.UNKNOWN_SCENARIO, available=("classic", "debate-club", "game-night")
+        ):
             await seasons.start_season(session, guild_id=GUILD_ID, scenario_key="nope", now=NOW)
 
 
 async def test_one_live_season_per_guild(engine: AsyncEngine) -> None:
     await make_season(engine)
-    with pytest.raises(Conflict, match="end it with /season end"):
+    with refused(Conflict, ErrorCode.SEASON_ALREADY_LIVE):
         await make_season(engine)
     other = await make_season(engine, guild_id=OTHER_GUILD_ID)  # another guild is another matter
     assert other.number == 1
@@ -90,12 +93,12 @@ async def test_racing_starts_make_one_season(engine: AsyncEngine) -> None:
         try:
             await make_season(engine)
         except Conflict as error:
-            return str(error)
+            return error.code.value
         return "started"
 
     outcomes = await asyncio.gather(*(start() for _ in range(4)))
     assert outcomes.count("started") == 1
-    assert all("already under way" in outcome for outcome in outcomes if outcome != "started")
+    assert all(outcome == ErrorCode.SEASON_ALREADY_LIVE for outcome in outcomes if outcome != "started")
     async with transaction(engine) as session:
         count = (await session.exec(select(sa.func.count()).select_from(Season))).one()
     assert count == 1
@@ -121,12 +124,12 @@ async def test_pause_and_resume_shift_deadlines_and_permits(engine: AsyncEngine)
         paused = await seasons.pause_season(session, guild_id=GUILD_ID, now=paused_at)
         assert paused.status is SeasonStatus.PAUSED
         assert paused.time_left(paused_at + timedelta(hours=5)) == timedelta(minutes=90)
-        with pytest.raises(Conflict, match="already paused"):
+        with refused(Conflict, ErrorCode.ALREADY_PAUSED):
             await seasons.pause_season(session, guild_id=GUILD_ID, now=paused_at)
     resumed_at = paused_at + timedelta(minutes=45)
     async with transaction(engine) as session:
         resumed = await seasons.resume_season(session, guild_id=GUILD_ID, now=resumed_at)
-        with pytest.raises(Conflict, match="not paused"):
+        with refused(Conflict, ErrorCode.NOT_PAUSED):
             await seasons.resume_season(session, guild_id=GUILD_ID, now=resumed_at)
         stored = await session.get(Permit, permit.id)
     assert resumed.status is SeasonStatus.RUNNING
@@ -141,9 +144,9 @@ async def test_pause_and_resume_shift_deadlines_and_permits(engine: AsyncEngine)
 async def test_no_season_errors(engine: AsyncEngine) -> None:
     async with transaction(engine) as session:
         assert await seasons.current_season(session, guild_id=GUILD_ID) is None
-        with pytest.raises(NoActiveSeason, match="/season start"):
+        with refused(NoActiveSeason, ErrorCode.NO_ACTIVE_SEASON):
             await seasons.pause_season(session, guild_id=GUILD_ID, now=NOW)
-        with pytest.raises(NotFound, match="no season 3"):
+        with refused(NotFound, ErrorCode.SEASON_NUMBER_NOT_FOUND, number=3):
             await seasons.get_season(session, guild_id=GUILD_ID, number=3)
 
 
@@ -246,7 +249,7 @@ async def test_rule_edit_refusals(engine: AsyncEngine) -> None:
                 phrases=["x"],
                 delta=3,
             )
-        with pytest.raises(InvalidInput, match="negative number"):
+        with refused(InvalidInput, ErrorCode.PENALTY_OUT_OF_RANGE):
             await seasons.add_topic(
                 session,
                 guild_id=GUILD_ID,
@@ -256,7 +259,7 @@ async def test_rule_edit_refusals(engine: AsyncEngine) -> None:
                 phrases=["x"],
                 delta=5,
             )
-        with pytest.raises(InvalidInput, match="positive number"):
+        with refused(InvalidInput, ErrorCode.BONUS_OUT_OF_RANGE):
             await seasons.change_topic_delta(session, guild_id=GUILD_ID, key="harmony", delta=-5)
         with pytest.raises(InvalidInput, match="no topic 'nope'"):
             await seasons.remove_topic(session, guild_id=GUILD_ID, key="nope")
@@ -265,7 +268,7 @@ async def test_rule_edit_refusals(engine: AsyncEngine) -> None:
             await seasons.remove_phrase(
                 session, guild_id=GUILD_ID, topic_key="positive-energy", phrase="positive energy"
             )
-        with pytest.raises(InvalidInput, match="from 0 to 1,000,000"):
+        with refused(InvalidInput, ErrorCode.PRICE_OUT_OF_RANGE, high=1_000_000):
             await seasons.set_item_price(session, guild_id=GUILD_ID, item_key="vpn", price=-1)
 
 

@@ -129,7 +129,7 @@ async def test_adjust_is_clamped_by_the_game_and_says_so(sim: simcord.Env, town:
     [
         (10**15, "Hostile", "An adjustment is from -600 to 600"),
         (0, "Nothing", "not zero"),
-        (5, "x" * 2000, "Keep a reason to 200 characters; yours has 2000"),
+        (5, "x" * 2000, "Keep the reason to 200 characters; yours has 2,000"),
         (5, "   ", "Give a reason"),
     ],
 )
@@ -211,7 +211,7 @@ async def test_an_edited_rule_applies_at_the_next_audit(sim: simcord.Env, town: 
         ("rules remove-topic", {"topic": "no-such-topic"}, "there is no topic 'no-such-topic'"),
         ("rules add-phrase", {"topic": "no-such-topic", "phrase": "x"}, "there is no topic 'no-such-topic'"),
         ("rules remove-phrase", {"topic": "politics", "phrase": "cabbage"}, "has no phrase 'cabbage'"),
-        ("rules list", {"topic": "no-such-topic"}, "There is no topic 'no-such-topic'"),
+        ("rules list", {"topic": "no-such-topic"}, "There is no topic “no-such-topic”"),
         (
             "rules add-topic",
             {"kind": "forbidden", "key": "gossip", "name": "gossip", "phrases": "gossip", "points": 20},

@@ -218,7 +218,7 @@ async def test_accepting_what_nobody_asked_is_refused(sim: simcord.Env, plaza: P
     by_name = await plaza.bo.slash(plaza.square, "friend accept", user="Zed")
     by_id = await plaza.bo.slash(plaza.square, "friend accept", user=str(plaza.ana.id))
 
-    assert refusal(by_name) == "I found no friend request from anyone called 'Zed'; pick one from the list."
+    assert refusal(by_name) == "I found no friend request from anyone called “Zed”; pick one from the list."
     assert refusal(by_id) == "Ana has no pending friend request to you."
     assert not await friendships(sim)
     assert_clean(sim)
@@ -245,7 +245,7 @@ async def test_removing_a_stranger_is_refused(sim: simcord.Env, plaza: Plaza) ->
     by_name = await plaza.ana.slash(plaza.square, "friend remove", user="Cy")
     by_mention = await plaza.ana.slash(plaza.square, "friend remove", user=plaza.cy.mention)
 
-    assert refusal(by_name) == "I found no friend called 'Cy'; pick one from the list."
+    assert refusal(by_name) == "I found no friend called “Cy”; pick one from the list."
     assert refusal(by_mention) == "You and Cy are not friends."
 
 

@@ -63,7 +63,7 @@ async def test_a_topic_that_needs_no_permit_is_refused(sim: simcord.Env, plaza: 
 
     assert (
         refusal(result)
-        == "'weather' does not need a permit; choose one of: politics, economy, foreign-affairs."
+        == "“weather” does not need a permit; choose one of: politics, economy, foreign-affairs."
     )
     assert not await rows(sim, Permit)
 

@@ -83,7 +83,7 @@ async def test_hostile_durations_get_a_clear_sentence(
 async def test_unknown_scenario_is_named(sim: simcord.Env, town: Town) -> None:
     result = await town.mod.slash(town.square, "season start", scenario="utopia")
 
-    assert "there is no such scenario" in result.response.content
+    assert "There is no scenario" in result.response.content
     assert "classic" in result.response.content
 
 

@@ -152,7 +152,7 @@ async def test_roles_without_a_season_or_scenario_say_what_to_do(sim: simcord.En
 async def test_unknown_scenario_is_refused_in_a_sentence(sim: simcord.Env, town: Town) -> None:
     result = await town.mod.slash(town.square, "setup roles", scenario="utopia")
 
-    assert "there is no such scenario" in reply(result).content
+    assert "There is no scenario" in reply(result).content
 
 
 async def test_scenario_autocomplete_offers_the_packs(sim: simcord.Env, town: Town) -> None:

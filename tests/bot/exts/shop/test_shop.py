@@ -151,7 +151,7 @@ async def test_the_largest_quantity_is_checked_against_the_wallet(sim: simcord.E
 async def test_an_unknown_item_is_refused_in_one_sentence(sim: simcord.Env, plaza: Plaza) -> None:
     result = await plaza.ana.slash(plaza.square, "buy", item="caviar")
 
-    assert refusal(result) == "The shop sells no 'caviar'; /shop lists what it sells."
+    assert refusal(result) == "The shop sells no “caviar”; /shop lists what it sells."
     assert_clean(sim)
 
 

@@ -19,15 +19,10 @@ from game.models import (
     SeasonStatus,
     SourceKind,
 )
-from game.services.audits import (
-    FRIEND_RULE_KEY,
-    UNPAID_RULE_KEY,
-    message_link,
-    next_on_grid,
-    run_audit_now,
-    run_due_audit,
-    settle_finances,
-)
+from game.rules.economy import settle_finances
+from game.rules.schedule import next_on_grid
+from game.services.audits import FRIEND_RULE_KEY, UNPAID_RULE_KEY, run_audit_now, run_due_audit
+from game.vocabulary import message_ref
 from tests.factories.rows import (
     CHANNEL,
     GUILD,
@@ -73,7 +68,7 @@ async def test_forbidden_topic_costs_its_penalty_with_the_message_link(engine: A
         540,
     )
     assert entry.source_kind == SourceKind.MESSAGE.value
-    assert entry.source_ref == message_link(GUILD, CHANNEL, message)
+    assert entry.source_ref == message_ref(CHANNEL, message)
     assert "Tiananmen" in entry.reason
     assert entry.audit_number == 1
     assert (await citizen(engine, ana)).tier_key == "untrustworthy"

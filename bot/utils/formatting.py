@@ -20,11 +20,13 @@ from game.rules.durations import describe_duration
 __all__ = [
     "DIMENSION_EMOJI",
     "DIMENSION_NAMES",
+    "ENROLMENT_WORDS",
     "MINUS",
     "ago",
     "credits",
     "dimension_label",
     "duration",
+    "escape",
     "number",
     "plural",
     "rank",
@@ -44,6 +46,13 @@ DIMENSION_NAMES: Mapping[Dimension, str] = MappingProxyType(
         Dimension.FINANCE: "Finance",
         Dimension.SOCIAL: "Social",
         Dimension.BUREAU: "Bureau",
+    }
+)
+
+ENROLMENT_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "voluntary": "Voluntary: members take part with /join",
+        "mandatory": "Mandatory: whoever speaks in a game channel is enrolled",
     }
 )
 
@@ -125,6 +134,11 @@ def rank(position: int, total: int) -> str:
 def score_colour(score: int, floor: int = 350, ceiling: int = 950) -> discord.Colour:
     """The colour of a score on the game's red-amber-green scale (shared with the debrief and images)."""
     return discord.Colour.from_rgb(*score_rgb(score, floor, ceiling))
+
+
+def escape(text: str) -> str:
+    """A name or a typed text as plain words in a message: no markdown, no mention that pings."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
 def truncate(text: str, limit: int) -> str:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from game.models import OutboxKind, OutboxMessage
+from game.payloads import Notice, RoleSync, dump_payload
 from game.services.outbox import (
     MAX_ATTEMPTS,
     claim_undelivered,
@@ -32,7 +33,7 @@ async def add_rows(engine: AsyncEngine, count: int, *, guild_id: int = 1) -> lis
                     "guild_id": guild_id,
                     "season_id": None,
                     "kind": OutboxKind.NOTICE.value,
-                    "payload": {"n": n},
+                    "payload": dump_payload(Notice(title=f"notice {n}")),
                     "created_at": T0,
                     "attempts": 0,
                 }
@@ -51,7 +52,7 @@ async def test_claimed_rows_are_not_offered_again_until_the_claim_expires(engine
     later = await claim_undelivered(engine, limit=10, claimed_by="b", now=T0 + TTL)
 
     assert [item.id for item in first] == ids[:2]
-    assert [item.payload["n"] for item in first] == [0, 1]
+    assert [item.payload for item in first] == [Notice(title="notice 0"), Notice(title="notice 1")]
     assert [item.id for item in second] == ids[2:]
     assert [item.id for item in later] == ids[:2]
 
@@ -155,5 +156,35 @@ async def test_an_audits_outbox_is_delivered_exactly_once_across_a_restart(engin
         delivered.append((item.kind, item.id))
         await mark_delivered(engine, ids=item.id, now=now + TTL)
     assert [kind for kind, _ in delivered] == [OutboxKind.BULLETIN, OutboxKind.ROLE_SYNC]
-    assert retried[0].payload["new_tier"] == "ordinary"
+    assert isinstance(retried[0].payload, RoleSync)
+    assert retried[0].payload.new_tier == "ordinary"
     assert await claim_undelivered(engine, limit=10, claimed_by="after-restart", now=now + 10 * TTL) == []
+
+
+async def test_a_row_no_version_can_read_is_set_aside_not_retried(engine: AsyncEngine) -> None:
+    [good] = await add_rows(engine, 1)
+    async with engine.begin() as connection:
+        bad = (
+            await connection.execute(
+                sa.insert(outbox_t).returning(outbox_t.c.id),
+                {
+                    "guild_id": 1,
+                    "season_id": None,
+                    "kind": OutboxKind.BULLETIN.value,
+                    "payload": {"audit_number": "not a number"},
+                    "created_at": T0,
+                    "attempts": 0,
+                },
+            )
+        ).scalar_one()
+
+    claimed = await claim_undelivered(engine, limit=10, claimed_by="a", now=T0)
+    later = await claim_undelivered(engine, limit=10, claimed_by="a", now=T0 + 100 * TTL)
+
+    assert [item.id for item in claimed] == [good]
+    assert good in [item.id for item in later]
+    assert bad not in [item.id for item in later]
+    async with engine.connect() as connection:
+        row = (await connection.execute(sa.select(outbox_t).where(outbox_t.c.id == bad))).one()
+    assert row.delivered_at is None
+    assert "unreadable payload" in row.last_error

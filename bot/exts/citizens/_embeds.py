@@ -1,36 +1,29 @@
 """Embeds citizens see: the help page (built from the running scenario), the citizen card, ledger lines.
 
-Embeds put what matters first (score, tier, change) and keep within Discord's limits: 25 fields,
-1,024 characters a field, 4,096 in a description, 6,000 in all.
+What matters comes first (score, tier, change).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 import discord
 
-from bot import formatting as fmt
+from bot.utils import formatting as fmt
+from bot.utils.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, GAME_COLOUR, lines_field
 from game.scenario import Scenario, Tier
 from game.services.citizens import CitizenCard
 from game.services.queries import LedgerLine
 
 __all__ = [
-    "FIELD_LIMIT",
-    "GAME_COLOUR",
+    "CITIZEN_COMMANDS",
     "card_embed",
     "change_words",
     "help_embed",
     "ledger_line",
-    "lines_field",
     "tier_line",
 ]
 
-FIELD_LIMIT = 1024
-DESCRIPTION_LIMIT = 4096
-# The Bureau's own colour, for messages that are about no one's score in particular.
-GAME_COLOUR = discord.Colour.from_rgb(0xB0, 0x1E, 0x23)
 
 CITIZEN_COMMANDS = (
     ("/join", "become a citizen of this season"),
@@ -44,25 +37,6 @@ CITIZEN_COMMANDS = (
     ("/brag", "post your score card for all to admire"),
     ("/mydata, /leave", "everything stored about you; leave and have it deleted"),
 )
-
-
-def lines_field(lines: Iterable[str], *, limit: int = FIELD_LIMIT, empty: str = "*none*") -> str:
-    """Lines joined for one embed field, cut at a whole line (with a count of the rest) to fit."""
-    kept: list[str] = []
-    items = list(lines)
-    used = 0
-    for index, line in enumerate(items):
-        rest = len(items) - index
-        more = f"\N{HORIZONTAL ELLIPSIS} and {rest} more"
-        cost = len(line) + (1 if kept else 0)
-        # Leave room for the "and N more" line unless this is the last line.
-        reserve = 0 if rest == 1 else len(more) + 1
-        if used + cost + reserve > limit:
-            kept.append(more)
-            break
-        kept.append(line)
-        used += cost
-    return "\n".join(kept) or empty
 
 
 def tier_line(tier: Tier) -> str:
