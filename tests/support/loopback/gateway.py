@@ -225,7 +225,11 @@ class Gateway:
         return ws
 
     async def _on_payload(self, session: GatewaySession, payload: dict[str, Any]) -> None:
-        op, data = payload.get("op"), payload.get("d")
+        op = payload.get("op")
+        data: Any = payload.get("d")
+        if op in (OP_IDENTIFY, OP_REQUEST_GUILD_MEMBERS) and not isinstance(data, dict):
+            await session.ws.close(code=CLOSE_DECODE_ERROR, message=b"d must be an object")
+            return
         if op == OP_HEARTBEAT:
             await session.send(OP_HEARTBEAT_ACK, None)
         elif op == OP_IDENTIFY:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 
 @dataclass(frozen=True)
@@ -71,16 +71,14 @@ async def read_body(request: web.Request) -> tuple[Any, tuple[Upload, ...]]:
         body, files = None, []
         reader = await request.multipart()
         async for part in reader:
-            if part.name == "payload_json":  # type: ignore[union-attr]
-                body = json.loads(await part.text())  # type: ignore[union-attr]
+            if not isinstance(part, BodyPartReader):
+                continue  # Discord's uploads are flat: no multipart inside a part
+            if part.name == "payload_json":
+                body = json.loads(await part.text())
             else:
-                files.append(
-                    Upload(
-                        part.filename or part.name or "file",  # type: ignore[union-attr]
-                        part.headers.get("Content-Type", "application/octet-stream"),
-                        bytes(await part.read()),  # type: ignore[union-attr]
-                    )
-                )
+                name = part.filename or part.name or "file"
+                content_type = part.headers.get("Content-Type", "application/octet-stream")
+                files.append(Upload(name, content_type, bytes(await part.read())))
         return body, tuple(files)
     if not request.can_read_body:
         return None, ()

@@ -12,7 +12,7 @@ recorded with what it carried and the status it got, so a test can count deliver
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # What the recording middleware read from a request, handed to the route handlers.
 BODY = web.RequestKey[Any]("body")
-FILES = web.RequestKey[tuple[Upload, ...]]("files")
+FILES = web.RequestKey[Sequence[Upload]]("files")
 
 SESSION_STARTS_A_DAY = 1000
 HISTORY_LIMIT_MAX = 100
