@@ -18,7 +18,7 @@ from tests.support.loopback.protocol import (
 from tests.support.loopback.recording import Upload
 from tests.support.loopback.state import FakeChannel, FakeGuild, FakeUser
 
-# The guilds land on distinct shards for every shard count up to this many (or the recommended count).
+# Guilds spread over the shards of every count up to this one, or up to the recommended count if higher.
 SPREAD_SHARDS = 2
 
 
