@@ -1,6 +1,6 @@
 """Message ingestion over the real gateway path: how fast does the bot take in what citizens say?
 
-One process, one loopback Discord (``bench.loopback_discord``), two bots connected to it at once:
+One process, one loopback Discord (``tests.support.loopback``), two bots connected to it at once:
 
 (a) a no-op ``commands.Bot`` with Citizen Score's intents and command prefix, counting in an
     ``on_message`` listener: what discord.py itself costs (parse, cache, dispatch, prefix check);
@@ -41,7 +41,7 @@ from typing import NamedTuple, Protocol
 import discord
 from discord.ext import commands
 
-from bench.loopback_discord import BurstReport, FakeUser, GatewaySession, LoopbackDiscord
+from tests.support.loopback import BurstReport, FakeUser, GatewaySession, LoopbackDiscord
 
 log = logging.getLogger("bench.ingest")
 

@@ -4,7 +4,7 @@ SimCord tests the bot's behaviour with a simulated Discord inside the process. T
 part SimCord replaces: that the installed command, configured only through environment variables,
 logs in over HTTP, identifies on a zlib-compressed gateway websocket, syncs its slash commands, and
 answers interactions through the callback route, as it would on discord.com. The server
-(``bench/loopback_discord.py``) is written from Discord's documented protocol, not from discord.py.
+(``tests.support.loopback``) is written from Discord's documented protocol, not from discord.py.
 
 Run it alone with ``pytest tests/bot/test_network_path.py`` (it is marked ``slow``: ``-m slow``).
 """
@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import pytest
 
-from bench.loopback_discord import LoopbackDiscord
+from tests.support.loopback import LoopbackDiscord
 
 pytestmark = pytest.mark.slow
 
