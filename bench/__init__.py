@@ -1,1 +1,2 @@
-"""Benchmarks and the loopback Discord harness they share with the tests."""
+"""Benchmarks, imported by nothing: each prints what it measured, as ratios against a baseline
+run in the same process."""
