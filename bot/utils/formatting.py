@@ -131,7 +131,7 @@ def rank(position: int, total: int) -> str:
     return f"#{number(position)} of {number(total)}"
 
 
-def score_colour(score: int, floor: int = 350, ceiling: int = 950) -> discord.Colour:
+def score_colour(score: int, floor: int, ceiling: int) -> discord.Colour:
     """The colour of a score on the game's red-amber-green scale (shared with the debrief and images)."""
     return discord.Colour.from_rgb(*score_rgb(score, floor, ceiling))
 

@@ -31,10 +31,10 @@ from game.models import (
 from game.payloads import AppealRequest
 from game.rules.appeals import appeal_refusal
 from game.services.ledger import LedgerChange, record_change
+from game.services.lookup import citizen_row, live_season_row, require_citizen_row, require_live_season_row
 from game.services.outbox import outbox_row
 from game.services.permits import require_running
 from game.services.queries import LedgerLine, latest_entries
-from game.services.seasons import citizen_row, live_season_row, require_citizen_row, require_live_season_row
 
 __all__ = [
     "MAX_APPEAL_REASON",

@@ -20,8 +20,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from game.errors import Conflict, ErrorCode, InvalidInput, NotAllowed, NotFound
 from game.models import Citizen, FriendRequest, Friendship, LedgerEntry, RequestStatus, Season, SourceKind
+from game.services.lookup import require_citizen_row, require_live_season_row, scenario_of
 from game.services.permits import require_running
-from game.services.seasons import require_citizen_row, require_live_season_row, scenario_of
 
 __all__ = [
     "FriendLine",

@@ -22,8 +22,8 @@ from game.models import Citizen, Permit, RequestStatus, Season, SeasonStatus
 from game.payloads import PermitRequest
 from game.rules.durations import MAXIMUM_DURATION
 from game.scenario import Scenario
+from game.services.lookup import require_citizen_row, require_live_season_row, scenario_of
 from game.services.outbox import outbox_row
-from game.services.seasons import require_citizen_row, require_live_season_row, scenario_of
 
 __all__ = [
     "MAX_PERMIT_REASON",

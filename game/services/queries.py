@@ -33,7 +33,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from game.errors import ErrorCode, InvalidInput, NotFound
 from game.models import Citizen, Dimension, LedgerEntry, ScoreCount, Season, SourceKind
-from game.services.seasons import StandingLine, scenario_of, standings
+from game.services.lookup import scenario_of
+from game.services.seasons import StandingLine, standings
 
 __all__ = [
     "PAGE_SIZE",

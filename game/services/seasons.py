@@ -1,4 +1,4 @@
-"""Seasons: start, pause, resume, end; enrolment; the season's own copy of the rules and its edits.
+"""Seasons: start, pause, resume, end; enrolment; the season's own copy of the rules.
 
 A guild has at most one season that is not over (running or paused); the partial unique index
 ``uq_season_one_live_per_guild`` enforces it even when two ``/season start`` race. A season copies its
@@ -14,7 +14,6 @@ After an enrolment or rules edit, refresh the message recorder's cache (``bot.ga
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,10 +29,7 @@ from game.errors import (
     Conflict,
     ErrorCode,
     InvalidInput,
-    NoActiveSeason,
-    NotEnrolled,
     NotFound,
-    ScenarioError,
 )
 from game.models import (
     Citizen,
@@ -51,19 +47,10 @@ from game.rules.durations import MAXIMUM_DURATION
 from game.scenario import (
     CatalogueItem,
     Scenario,
-    TopicKind,
     load_scenario,
-    restore_scenario,
-    with_item_added,
-    with_item_price,
-    with_item_removed,
-    with_phrase_added,
-    with_phrase_removed,
-    with_topic_added,
-    with_topic_delta,
-    with_topic_removed,
 )
 from game.services.audits import AuditResult, run_due_audit
+from game.services.lookup import live_season_row, require_live_season_row, scenario_of
 from game.services.outbox import outbox_row
 
 if TYPE_CHECKING:
@@ -73,30 +60,17 @@ __all__ = [
     "SeasonSummary",
     "SeasonView",
     "StandingLine",
-    "add_catalogue_item",
-    "add_phrase",
-    "add_topic",
-    "change_topic_delta",
-    "citizen_row",
     "current_season",
     "end_season",
     "get_season",
-    "hold_season",
-    "live_season_row",
     "open_first_season",
     "past_seasons",
     "pause_season",
-    "remove_catalogue_item",
-    "remove_phrase",
-    "remove_topic",
-    "require_citizen_row",
-    "require_live_season_row",
     "resume_season",
-    "scenario_of",
     "season_announcement",
     "season_rules",
     "set_enrollment",
-    "set_item_price",
+    "shop_row",
     "standings",
     "start_season",
 ]
@@ -166,75 +140,6 @@ class SeasonSummary:
     top: tuple[StandingLine, ...]
 
 
-# ---------------------------------------------------------------------------------------------------
-# Look-ups shared by the other services
-
-
-def scenario_of(season: Season) -> Scenario:
-    """The season's rules as they stand (the pack copied at start, with moderators' edits)."""
-    return restore_scenario(season.rules, source=f"season {season.number}")
-
-
-async def live_season_row(session: AsyncSession, *, guild_id: int, lock: bool = False) -> Season | None:
-    """The guild's running or paused season (the ORM row, for services; never hand it to the bot)."""
-    statement = (
-        select(Season)
-        .where(Season.guild_id == guild_id, col(Season.status) != SeasonStatus.ENDED)
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        statement = statement.with_for_update()
-    return (await session.exec(statement)).first()
-
-
-async def require_live_season_row(session: AsyncSession, *, guild_id: int, lock: bool = False) -> Season:
-    season = await live_season_row(session, guild_id=guild_id, lock=lock)
-    if season is None:
-        raise NoActiveSeason()
-    return season
-
-
-async def hold_season(session: AsyncSession, *, season_id: int) -> None:
-    """Keep the season's audit out while this transaction changes one citizen's score or wallet.
-
-    The audit locks the season row ``FOR UPDATE`` and writes whole scores and balances back; a
-    purchase or an adjustment committed in the middle would be overwritten. Writers take ``FOR KEY
-    SHARE`` on the same row first: they wait for a running audit, the next audit waits for them, and
-    they never wait for each other (nor for joins, which update the row's non-key columns). Always
-    taken before any citizen row, the order the audit takes them in. On SQLite ``BEGIN IMMEDIATE``
-    already serialises every writer, so nothing is sent.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        return
-    await session.exec(
-        select(Season.id).where(Season.id == season_id).with_for_update(read=True, key_share=True)
-    )
-
-
-async def citizen_row(
-    session: AsyncSession, *, season_id: int, user_id: int, lock: bool = False
-) -> Citizen | None:
-    """The member's citizen row in a season (the ORM row, for services), or ``None``."""
-    statement = (
-        select(Citizen)
-        .where(Citizen.season_id == season_id, Citizen.user_id == user_id)
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        statement = statement.with_for_update()
-    return (await session.exec(statement)).first()
-
-
-async def require_citizen_row(
-    session: AsyncSession, *, season_id: int, user_id: int, lock: bool = False, yourself: bool = True
-) -> Citizen:
-    """The member's citizen row; ``NotEnrolled`` (worded for ``yourself`` or for someone else) if none."""
-    citizen = await citizen_row(session, season_id=season_id, user_id=user_id, lock=lock)
-    if citizen is None:
-        raise (NotEnrolled() if yourself else NotEnrolled(ErrorCode.MEMBER_NOT_ENROLLED))
-    return citizen
-
-
 async def _citizen_count(session: AsyncSession, season_id: int) -> int:
     return (
         await session.exec(select(sa.func.count()).select_from(Citizen).where(Citizen.season_id == season_id))
@@ -263,7 +168,7 @@ async def _view(session: AsyncSession, season: Season) -> SeasonView:
     )
 
 
-def _shop_row(season_id: int, item: CatalogueItem) -> dict[str, Any]:
+def shop_row(season_id: int, item: CatalogueItem) -> dict[str, Any]:
     return {
         "season_id": season_id,
         "key": item.key,
@@ -362,7 +267,7 @@ async def start_season(
     assert season.id is not None
     if scenario.catalogue:
         await session.exec(
-            sa.insert(ShopItem), params=[_shop_row(season.id, item) for item in scenario.catalogue]
+            sa.insert(ShopItem), params=[shop_row(season.id, item) for item in scenario.catalogue]
         )
     view = await _view(session, season)
     if announce:
@@ -559,121 +464,9 @@ async def end_season(
 
 
 # ---------------------------------------------------------------------------------------------------
-# The season's rules and moderators' edits
+# The season's rules
 
 
 async def season_rules(session: AsyncSession, *, guild_id: int) -> Scenario:
     """The running or paused season's rules (a frozen Scenario)."""
     return scenario_of(await require_live_season_row(session, guild_id=guild_id))
-
-
-async def _edit(
-    session: AsyncSession, guild_id: int, edit: Callable[[Scenario], Scenario]
-) -> tuple[Season, Scenario]:
-    season = await require_live_season_row(session, guild_id=guild_id, lock=True)
-    try:
-        edited = edit(scenario_of(season))
-    except ScenarioError as error:
-        # The message names the field; the player needs only the reason.
-        reasons = "; ".join(problem.reason for problem in error.problems)
-        raise InvalidInput(ErrorCode.RULES_EDIT_REFUSED, reasons=reasons) from None
-    season.rules = edited.model_dump(mode="json")
-    await session.flush()
-    return season, edited
-
-
-def _check_delta(kind: TopicKind, delta: int) -> None:
-    if kind is TopicKind.APPROVED and not 0 < delta <= 1000:
-        raise InvalidInput(ErrorCode.BONUS_OUT_OF_RANGE, low=1, high=1000)
-    if kind is not TopicKind.APPROVED and not -1000 <= delta < 0:
-        raise InvalidInput(ErrorCode.PENALTY_OUT_OF_RANGE, low=-1000, high=-1)
-
-
-async def add_topic(
-    session: AsyncSession,
-    *,
-    guild_id: int,
-    kind: TopicKind,
-    key: str,
-    name: str,
-    phrases: Sequence[str],
-    delta: int,
-) -> Scenario:
-    """Add a speech topic (forbidden, permit-required or approved) to this season's rules."""
-    _check_delta(kind, delta)
-    _, scenario = await _edit(
-        session,
-        guild_id,
-        lambda s: with_topic_added(s, kind=kind, key=key, name=name, phrases=phrases, delta=delta),
-    )
-    return scenario
-
-
-async def remove_topic(session: AsyncSession, *, guild_id: int, key: str) -> Scenario:
-    _, scenario = await _edit(session, guild_id, lambda s: with_topic_removed(s, key))
-    return scenario
-
-
-async def change_topic_delta(session: AsyncSession, *, guild_id: int, key: str, delta: int) -> Scenario:
-    """Change a topic's penalty (forbidden, permit) or bonus (approved)."""
-    season = await require_live_season_row(session, guild_id=guild_id)
-    kinds = {rule.key: kind for kind, _, rule in scenario_of(season).speech.topics()}
-    if key in kinds:
-        _check_delta(kinds[key], delta)
-    _, scenario = await _edit(session, guild_id, lambda s: with_topic_delta(s, key, delta))
-    return scenario
-
-
-async def add_phrase(session: AsyncSession, *, guild_id: int, topic_key: str, phrase: str) -> Scenario:
-    _, scenario = await _edit(session, guild_id, lambda s: with_phrase_added(s, topic_key, phrase))
-    return scenario
-
-
-async def remove_phrase(session: AsyncSession, *, guild_id: int, topic_key: str, phrase: str) -> Scenario:
-    _, scenario = await _edit(session, guild_id, lambda s: with_phrase_removed(s, topic_key, phrase))
-    return scenario
-
-
-async def set_item_price(session: AsyncSession, *, guild_id: int, item_key: str, price: int) -> Scenario:
-    """Change an item's base price for this season (tier markups apply on top)."""
-    if not 0 <= price <= 1_000_000:
-        raise InvalidInput(ErrorCode.PRICE_OUT_OF_RANGE, low=0, high=1_000_000)
-    season, scenario = await _edit(session, guild_id, lambda s: with_item_price(s, item_key, price))
-    await session.exec(
-        sa.update(ShopItem)
-        .where(col(ShopItem.season_id) == season.id, col(ShopItem.key) == item_key)
-        .values(price=price)
-    )
-    return scenario
-
-
-async def add_catalogue_item(
-    session: AsyncSession, *, guild_id: int, item: CatalogueItem | dict[str, Any]
-) -> Scenario:
-    """Add an item to this season's shop (a ``CatalogueItem`` or its fields, validated by the scenario)."""
-    season, scenario = await _edit(session, guild_id, lambda s: with_item_added(s, item))
-    assert season.id is not None
-    added = scenario.catalogue[-1]
-    row = _shop_row(season.id, added)
-    existing = (
-        await session.exec(select(ShopItem).where(ShopItem.season_id == season.id, ShopItem.key == added.key))
-    ).first()
-    if existing is None:
-        session.add(ShopItem(**row))
-    else:
-        # An item removed earlier this season and added again: its row (and past purchases) stay.
-        for field, value in row.items():
-            setattr(existing, field, value)
-    await session.flush()
-    return scenario
-
-
-async def remove_catalogue_item(session: AsyncSession, *, guild_id: int, item_key: str) -> Scenario:
-    """Withdraw an item from this season's shop. Purchases already made still take effect."""
-    season, scenario = await _edit(session, guild_id, lambda s: with_item_removed(s, item_key))
-    await session.exec(
-        sa.update(ShopItem)
-        .where(col(ShopItem.season_id) == season.id, col(ShopItem.key) == item_key)
-        .values(active=False)
-    )
-    return scenario

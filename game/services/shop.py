@@ -20,8 +20,8 @@ from game.errors import ErrorCode, InsufficientFunds, InvalidInput, NotAllowed, 
 from game.models import Citizen, Dimension, Purchase, Season, ShopItem
 from game.rules.economy import PurchaseRefusal, effective_price, purchase_refusal
 from game.scenario import CatalogueItem, Scenario, Tier
+from game.services.lookup import hold_season, require_citizen_row, require_live_season_row, scenario_of
 from game.services.permits import require_running
-from game.services.seasons import hold_season, require_citizen_row, require_live_season_row, scenario_of
 
 __all__ = [
     "MAX_QUANTITY",

@@ -23,7 +23,7 @@ from bot.utils.guild import DEFAULT_MODERATOR_PERMISSIONS, guild_of
 from game.errors import NoActiveSeason
 from game.models import Dimension
 from game.scenario import ApprovedTalk, ForbiddenTopic, PermitTopic, Scenario, TopicKind
-from game.services import seasons
+from game.services import edits, seasons
 
 KIND_TITLES = {
     TopicKind.FORBIDDEN: "\N{NO ENTRY SIGN} Forbidden topics",
@@ -169,7 +169,7 @@ class Rules(commands.Cog):
         if not wanted:
             raise Refusal("Give at least one phrase, e.g. 'tax reform, new taxes'.")
         async with self.bot.transaction() as session:
-            scenario = await seasons.add_topic(
+            scenario = await edits.add_topic(
                 session,
                 guild_id=guild.id,
                 kind=TopicKind(kind.value),
@@ -195,7 +195,7 @@ class Rules(commands.Cog):
     async def remove_topic(self, interaction: discord.Interaction[Any], topic: str) -> None:
         guild = guild_of(interaction)
         async with self.bot.transaction() as session:
-            await seasons.remove_topic(session, guild_id=guild.id, key=topic.strip())
+            await edits.remove_topic(session, guild_id=guild.id, key=topic.strip())
         await interaction.response.send_message(
             embed=bureau_embed("Topic removed", f"`{topic.strip()}` no longer applies from the next audit."),
             ephemeral=True,
@@ -210,7 +210,7 @@ class Rules(commands.Cog):
     ) -> None:
         guild = guild_of(interaction)
         async with self.bot.transaction() as session:
-            scenario = await seasons.add_phrase(
+            scenario = await edits.add_phrase(
                 session, guild_id=guild.id, topic_key=topic.strip(), phrase=phrase
             )
         rule = scenario.topic(topic.strip())
@@ -231,7 +231,7 @@ class Rules(commands.Cog):
     ) -> None:
         guild = guild_of(interaction)
         async with self.bot.transaction() as session:
-            scenario = await seasons.remove_phrase(
+            scenario = await edits.remove_phrase(
                 session, guild_id=guild.id, topic_key=topic.strip(), phrase=phrase
             )
         rule = scenario.topic(topic.strip())
@@ -292,7 +292,7 @@ class Rules(commands.Cog):
             "travel": travel,
         }
         async with self.bot.transaction() as session:
-            scenario = await seasons.add_catalogue_item(session, guild_id=guild.id, item=item)
+            scenario = await edits.add_catalogue_item(session, guild_id=guild.id, item=item)
         added = scenario.item(item["key"])
         effect_text = "hidden until the audit" if added.hidden_until_audit else fmt.signed(added.effect)
         await interaction.response.send_message(
@@ -313,7 +313,7 @@ class Rules(commands.Cog):
         key = item.strip()
         async with self.bot.transaction() as session:
             before = await seasons.season_rules(session, guild_id=guild.id)
-            await seasons.remove_catalogue_item(session, guild_id=guild.id, item_key=key)
+            await edits.remove_catalogue_item(session, guild_id=guild.id, item_key=key)
         name = before.item(key).name
         await interaction.response.send_message(
             embed=bureau_embed(
@@ -332,7 +332,7 @@ class Rules(commands.Cog):
         key = item.strip()
         async with self.bot.transaction() as session:
             before = await seasons.season_rules(session, guild_id=guild.id)
-            scenario = await seasons.set_item_price(session, guild_id=guild.id, item_key=key, price=price)
+            scenario = await edits.set_item_price(session, guild_id=guild.id, item_key=key, price=price)
         old, new = before.item(key), scenario.item(key)
         await interaction.response.send_message(
             embed=bureau_embed(

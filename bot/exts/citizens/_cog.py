@@ -26,7 +26,7 @@ from bot.utils.embeds import lines_field
 from bot.utils.guild import guild_of
 from game.errors import ErrorCode, NotEnrolled
 from game.models import SeasonStatus
-from game.services import citizens, guilds, queries, seasons
+from game.services import citizens, guilds, privacy, queries, seasons
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class Citizens(commands.Cog):
         # A long season is a long record: acknowledge first, privately, so a refusal stays private too.
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.bot.transaction() as session:
-            data = await citizens.export_data(
+            data = await privacy.export_data(
                 session, guild_id=guild.id, user_id=interaction.user.id, now=self.bot.clock.now()
             )
         if not data["seasons"]:

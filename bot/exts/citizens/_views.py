@@ -6,7 +6,7 @@ import discord
 
 from bot.utils import formatting as fmt
 from bot.utils.views import OwnedView
-from game.services import citizens
+from game.services import privacy
 
 if TYPE_CHECKING:
     from bot.client import CitizenBot
@@ -24,7 +24,7 @@ class ConfirmLeave(OwnedView):
     async def confirm(self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]) -> None:
         self.stop()
         async with self.bot.transaction() as session:
-            result = await citizens.leave(
+            result = await privacy.leave(
                 session, guild_id=self.guild_id, user_id=self.owner_id, now=self.bot.clock.now()
             )
         self.bot.game_state_changed(self.guild_id)

@@ -28,7 +28,7 @@ from game.models import (
     Season,
     SourceKind,
 )
-from game.services import appeals, citizens, friends, ledger, permits, seasons, shop
+from game.services import appeals, citizens, friends, ledger, permits, privacy, seasons, shop
 from tests.factories import (
     GUILD_ID,
     NOW,
@@ -265,7 +265,7 @@ async def test_leave_deletes_everything_and_anonymises_others(engine: AsyncEngin
     before = await _about(engine, [ana.id])
     assert all(before[kind] > 0 for kind in before)
     async with transaction(engine) as session:
-        result = await citizens.leave(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
+        result = await privacy.leave(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
     assert result.seasons == 1
     assert result.ledger_entries == before["ledger"]
     assert result.anonymised_entries == 1
@@ -286,7 +286,7 @@ async def test_leave_deletes_everything_and_anonymises_others(engine: AsyncEngin
     assert counts[570] == 0  # Ana's score left the rank table
     async with transaction(engine) as session:
         with refused(NotEnrolled, ErrorCode.NO_RECORD):
-            await citizens.leave(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
+            await privacy.leave(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
 
 
 async def test_leave_covers_every_season_of_the_guild_only(engine: AsyncEngine) -> None:
@@ -299,7 +299,7 @@ async def test_leave_covers_every_season_of_the_guild_only(engine: AsyncEngine) 
     await make_season(engine, guild_id=OTHER_GUILD_ID)
     elsewhere = await make_citizen(engine, n=1, guild_id=OTHER_GUILD_ID)
     async with transaction(engine) as session:
-        result = await citizens.leave(session, guild_id=GUILD_ID, user_id=user_id(1), now=NOW)
+        result = await privacy.leave(session, guild_id=GUILD_ID, user_id=user_id(1), now=NOW)
         rows = (await session.exec(select(Citizen))).all()
         syncs = (
             await session.exec(
@@ -318,8 +318,8 @@ async def test_export_has_everything_and_is_json(engine: AsyncEngine) -> None:
     ana, bo, cy = await make_citizens(engine, count=3)
     await _busy_citizen(engine, season.id, ana.id, bo.id, cy.user_id)
     async with transaction(engine) as session:
-        data = await citizens.export_data(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
-        nothing = await citizens.export_data(session, guild_id=GUILD_ID, user_id=user_id(77), now=NOW)
+        data = await privacy.export_data(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
+        nothing = await privacy.export_data(session, guild_id=GUILD_ID, user_id=user_id(77), now=NOW)
     assert json.loads(json.dumps(data)) == data
     assert (data["score"], data["balance"], data["season"]) == (570, 470, 1)
     [entry] = data["ledger"]
@@ -349,10 +349,10 @@ async def test_export_keeps_a_hidden_effect_secret_until_the_audit(engine: Async
     async with transaction(engine) as session:
         await shop.purchase(session, guild_id=GUILD_ID, user_id=ana.user_id, item_key="vpn", now=NOW)
     async with transaction(engine) as session:
-        before = await citizens.export_data(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
+        before = await privacy.export_data(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
     await run_audit_now(engine, season_id=season.id, now=NOW + timedelta(minutes=1), claimed_by="test")
     async with transaction(engine) as session:
-        after = await citizens.export_data(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
+        after = await privacy.export_data(session, guild_id=GUILD_ID, user_id=ana.user_id, now=NOW)
     assert [(p["item_key"], p["effect"], p["audited"]) for p in before["purchases"]] == [("vpn", None, False)]
     assert [(p["item_key"], p["effect"], p["audited"]) for p in after["purchases"]] == [("vpn", -40, True)]
 

@@ -21,7 +21,7 @@ from game.models import (
     ShopItem,
 )
 from game.scenario import TopicKind, load_scenario
-from game.services import permits, seasons
+from game.services import edits, permits, seasons
 from tests.factories import GUILD_ID, NOW, OTHER_GUILD_ID, make_citizens, make_season
 from tests.support.refusals import refused
 
@@ -209,7 +209,7 @@ async def test_topic_and_phrase_edits_change_this_season_only(engine: AsyncEngin
     await make_season(engine, guild_id=OTHER_GUILD_ID)
     await make_season(engine)
     async with transaction(engine) as session:
-        rules = await seasons.add_topic(
+        rules = await edits.add_topic(
             session,
             guild_id=GUILD_ID,
             kind=TopicKind.FORBIDDEN,
@@ -219,12 +219,12 @@ async def test_topic_and_phrase_edits_change_this_season_only(engine: AsyncEngin
             delta=-35,
         )
         assert rules.topic("pineapple-pizza").name == "pineapple on pizza"
-        rules = await seasons.add_phrase(
+        rules = await edits.add_phrase(
             session, guild_id=GUILD_ID, topic_key="pineapple-pizza", phrase="Hawaiian"
         )
-        rules = await seasons.change_topic_delta(session, guild_id=GUILD_ID, key="harmony", delta=7)
-        rules = await seasons.remove_phrase(session, guild_id=GUILD_ID, topic_key="politics", phrase="VOTE")
-        rules = await seasons.remove_topic(session, guild_id=GUILD_ID, key="a-certain-bear")
+        rules = await edits.change_topic_delta(session, guild_id=GUILD_ID, key="harmony", delta=7)
+        rules = await edits.remove_phrase(session, guild_id=GUILD_ID, topic_key="politics", phrase="VOTE")
+        rules = await edits.remove_topic(session, guild_id=GUILD_ID, key="a-certain-bear")
     async with transaction(engine) as session:
         stored = await seasons.season_rules(session, guild_id=GUILD_ID)
         untouched = await seasons.season_rules(session, guild_id=OTHER_GUILD_ID)
@@ -240,7 +240,7 @@ async def test_rule_edit_refusals(engine: AsyncEngine) -> None:
     await make_season(engine)
     async with transaction(engine) as session:
         with pytest.raises(InvalidInput, match="already the key"):
-            await seasons.add_topic(
+            await edits.add_topic(
                 session,
                 guild_id=GUILD_ID,
                 kind=TopicKind.APPROVED,
@@ -250,7 +250,7 @@ async def test_rule_edit_refusals(engine: AsyncEngine) -> None:
                 delta=3,
             )
         with refused(InvalidInput, ErrorCode.PENALTY_OUT_OF_RANGE):
-            await seasons.add_topic(
+            await edits.add_topic(
                 session,
                 guild_id=GUILD_ID,
                 kind=TopicKind.FORBIDDEN,
@@ -260,31 +260,31 @@ async def test_rule_edit_refusals(engine: AsyncEngine) -> None:
                 delta=5,
             )
         with refused(InvalidInput, ErrorCode.BONUS_OUT_OF_RANGE):
-            await seasons.change_topic_delta(session, guild_id=GUILD_ID, key="harmony", delta=-5)
+            await edits.change_topic_delta(session, guild_id=GUILD_ID, key="harmony", delta=-5)
         with pytest.raises(InvalidInput, match="no topic 'nope'"):
-            await seasons.remove_topic(session, guild_id=GUILD_ID, key="nope")
-        await seasons.remove_phrase(session, guild_id=GUILD_ID, topic_key="positive-energy", phrase="正能量")
+            await edits.remove_topic(session, guild_id=GUILD_ID, key="nope")
+        await edits.remove_phrase(session, guild_id=GUILD_ID, topic_key="positive-energy", phrase="正能量")
         with pytest.raises(InvalidInput, match="remove the topic instead"):
-            await seasons.remove_phrase(
+            await edits.remove_phrase(
                 session, guild_id=GUILD_ID, topic_key="positive-energy", phrase="positive energy"
             )
         with refused(InvalidInput, ErrorCode.PRICE_OUT_OF_RANGE, high=1_000_000):
-            await seasons.set_item_price(session, guild_id=GUILD_ID, item_key="vpn", price=-1)
+            await edits.set_item_price(session, guild_id=GUILD_ID, item_key="vpn", price=-1)
 
 
 async def test_catalogue_edits_update_shop_rows(engine: AsyncEngine) -> None:
     view = await make_season(engine)
     async with transaction(engine) as session:
-        rules = await seasons.set_item_price(session, guild_id=GUILD_ID, item_key="vpn", price=99)
+        rules = await edits.set_item_price(session, guild_id=GUILD_ID, item_key="vpn", price=99)
         assert rules.item("vpn").price == 99
-        rules = await seasons.add_catalogue_item(
+        rules = await edits.add_catalogue_item(
             session,
             guild_id=GUILD_ID,
             item={"key": "tea", "name": "Green tea", "price": 5, "effect": 1, "reason": "calm", "stock": 3},
         )
-        rules = await seasons.remove_catalogue_item(session, guild_id=GUILD_ID, item_key="video-game")
+        rules = await edits.remove_catalogue_item(session, guild_id=GUILD_ID, item_key="video-game")
         with pytest.raises(InvalidInput, match="no item 'video-game'"):
-            await seasons.remove_catalogue_item(session, guild_id=GUILD_ID, item_key="video-game")
+            await edits.remove_catalogue_item(session, guild_id=GUILD_ID, item_key="video-game")
     async with transaction(engine) as session:
         rows = {
             row.key: row
@@ -295,7 +295,7 @@ async def test_catalogue_edits_update_shop_rows(engine: AsyncEngine) -> None:
     assert not rows["video-game"].active
     # Added back: the same row comes back to life.
     async with transaction(engine) as session:
-        await seasons.add_catalogue_item(
+        await edits.add_catalogue_item(
             session, guild_id=GUILD_ID, item=load_scenario("classic").item("video-game")
         )
         row = (

@@ -1,0 +1,104 @@
+"""Look-ups every service shares: a guild's live season, a member's citizen row, a season's rules,
+and holding a season against a concurrent audit. They return ORM rows, for services only; the bot
+gets views.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from game.errors import (
+    ErrorCode,
+    NoActiveSeason,
+    NotEnrolled,
+)
+from game.models import (
+    Citizen,
+    Season,
+    SeasonStatus,
+)
+from game.scenario import (
+    Scenario,
+    restore_scenario,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+__all__ = [
+    "citizen_row",
+    "hold_season",
+    "live_season_row",
+    "require_citizen_row",
+    "require_live_season_row",
+    "scenario_of",
+]
+
+
+def scenario_of(season: Season) -> Scenario:
+    """The season's rules as they stand (the pack copied at start, with moderators' edits)."""
+    return restore_scenario(season.rules, source=f"season {season.number}")
+
+
+async def live_season_row(session: AsyncSession, *, guild_id: int, lock: bool = False) -> Season | None:
+    """The guild's running or paused season (the ORM row, for services; never hand it to the bot)."""
+    statement = (
+        select(Season)
+        .where(Season.guild_id == guild_id, col(Season.status) != SeasonStatus.ENDED)
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        statement = statement.with_for_update()
+    return (await session.exec(statement)).first()
+
+
+async def require_live_season_row(session: AsyncSession, *, guild_id: int, lock: bool = False) -> Season:
+    season = await live_season_row(session, guild_id=guild_id, lock=lock)
+    if season is None:
+        raise NoActiveSeason()
+    return season
+
+
+async def hold_season(session: AsyncSession, *, season_id: int) -> None:
+    """Keep the season's audit out while this transaction changes one citizen's score or wallet.
+
+    The audit locks the season row ``FOR UPDATE`` and writes whole scores and balances back; a
+    purchase or an adjustment committed in the middle would be overwritten. Writers take ``FOR KEY
+    SHARE`` on the same row first: they wait for a running audit, the next audit waits for them, and
+    they never wait for each other (nor for joins, which update the row's non-key columns). Always
+    taken before any citizen row, the order the audit takes them in. On SQLite ``BEGIN IMMEDIATE``
+    already serialises every writer, so nothing is sent.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    await session.exec(
+        select(Season.id).where(Season.id == season_id).with_for_update(read=True, key_share=True)
+    )
+
+
+async def citizen_row(
+    session: AsyncSession, *, season_id: int, user_id: int, lock: bool = False
+) -> Citizen | None:
+    """The member's citizen row in a season (the ORM row, for services), or ``None``."""
+    statement = (
+        select(Citizen)
+        .where(Citizen.season_id == season_id, Citizen.user_id == user_id)
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        statement = statement.with_for_update()
+    return (await session.exec(statement)).first()
+
+
+async def require_citizen_row(
+    session: AsyncSession, *, season_id: int, user_id: int, lock: bool = False, yourself: bool = True
+) -> Citizen:
+    """The member's citizen row; ``NotEnrolled`` (worded for ``yourself`` or for someone else) if none."""
+    citizen = await citizen_row(session, season_id=season_id, user_id=user_id, lock=lock)
+    if citizen is None:
+        raise (NotEnrolled() if yourself else NotEnrolled(ErrorCode.MEMBER_NOT_ENROLLED))
+    return citizen
