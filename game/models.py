@@ -268,6 +268,24 @@ class PendingMessage(SQLModel, table=True):
     created_at: datetime = _time()
 
 
+class SeenMessage(SQLModel, table=True):
+    """That a message was recorded for a season (its ids only, never its text), so that however many
+    processes see a message, and whenever their buffers are written, it is scored once."""
+
+    __tablename__ = "seen_message"
+
+    season_id: int = Field(
+        sa_type=IdType,
+        sa_column_args=[sa.ForeignKey("season.id", ondelete="CASCADE")],
+        primary_key=True,
+        sa_column_kwargs={"autoincrement": False},
+    )
+    message_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    citizen_id: int = _fk("citizen.id")
+
+
 class ShopItem(SQLModel, table=True):
     """A season's catalogue entry; stock is a column so purchases can take it atomically."""
 
@@ -451,6 +469,7 @@ __all__ = [
     "ScoreCount",
     "Season",
     "SeasonStatus",
+    "SeenMessage",
     "ShopItem",
     "SourceKind",
     "TierRole",

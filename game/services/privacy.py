@@ -31,6 +31,7 @@ from game.models import (
     Purchase,
     Season,
     SeasonStatus,
+    SeenMessage,
     SourceKind,
 )
 from game.payloads import RoleSync
@@ -113,6 +114,7 @@ async def leave(session: AsyncSession, *, guild_id: int, user_id: int, now: date
         sa.delete(Permit).where(col(Permit.citizen_id).in_(ids)),
         sa.delete(Purchase).where(col(Purchase.citizen_id).in_(ids)),
         sa.delete(PendingMessage).where(col(PendingMessage.citizen_id).in_(ids)),
+        sa.delete(SeenMessage).where(col(SeenMessage.citizen_id).in_(ids)),
         sa.delete(FriendRequest).where(
             or_(col(FriendRequest.from_citizen_id).in_(ids), col(FriendRequest.to_citizen_id).in_(ids))
         ),
@@ -224,6 +226,13 @@ async def export_data(session: AsyncSession, *, guild_id: int, user_id: int, now
     appeals = (
         await session.exec(select(Appeal).where(col(Appeal.citizen_id).in_(ids)).order_by(col(Appeal.id)))
     ).all()
+    seen = (
+        await session.exec(
+            select(SeenMessage.citizen_id, SeenMessage.message_id)
+            .where(col(SeenMessage.citizen_id).in_(ids))
+            .order_by(col(SeenMessage.message_id))
+        )
+    ).all()
     pending = (
         await session.exec(
             select(PendingMessage)
@@ -330,6 +339,10 @@ async def export_data(session: AsyncSession, *, guild_id: int, user_id: int, now
                 "created_at": message.created_at.isoformat(),
             }
             for message in pending
+        ],
+        "recorded_messages": [
+            {"season": season_of(citizen_id), "message_id": str(message_id)}
+            for citizen_id, message_id in seen
         ],
         "seasons": [
             {

@@ -28,11 +28,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from game.errors import GameError
-from game.models import Citizen, Enrollment, GameChannel, PendingMessage, Season, SeasonStatus
+from game.models import Citizen, Enrollment, GameChannel, PendingMessage, Season, SeasonStatus, SeenMessage
 
 __all__ = ["Enrol", "GuildView", "MessageRecorder"]
 
@@ -42,6 +43,7 @@ season_t: sa.Table = Season.__table__  # type: ignore[attr-defined]
 citizen_t: sa.Table = Citizen.__table__  # type: ignore[attr-defined]
 channel_t: sa.Table = GameChannel.__table__  # type: ignore[attr-defined]
 pending_t: sa.Table = PendingMessage.__table__  # type: ignore[attr-defined]
+seen_t: sa.Table = SeenMessage.__table__  # type: ignore[attr-defined]
 
 # (guild_id, user_id, display_name, now) -> the new citizen's id, or None if they may not be enrolled.
 Enrol = Callable[[int, int, str | None, datetime], Awaitable[int | None]]
@@ -69,7 +71,8 @@ class MessageRecorder:
     """Buffers citizens' messages in game channels and writes them to ``pending_message`` in batches.
 
     ``recorded`` counts messages accepted by :meth:`record`, ``flushed`` the rows written, ``dropped``
-    the accepted messages that were not written (their author left, or could not be enrolled).
+    the accepted messages that were not written (their author left or could not be enrolled, their
+    season ended), ``duplicates`` those already recorded (by another process, or twice).
     """
 
     def __init__(
@@ -104,6 +107,7 @@ class MessageRecorder:
         self.recorded = 0
         self.flushed = 0
         self.dropped = 0
+        self.duplicates = 0
 
     # Life cycle ------------------------------------------------------------------------------------
 
@@ -225,23 +229,61 @@ class MessageRecorder:
         return written
 
     async def _write(self, rows: list[_Row]) -> int:
-        params = [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
         try:
-            async with self.engine.begin() as connection:
-                await connection.execute(sa.insert(pending_t), params)
+            written = await self._insert(rows)
         except IntegrityError:
             # A citizen left between the message and the flush: keep the rows of those still enrolled.
             kept = await self._still_enrolled(rows)
             self.dropped += len(rows) - len(kept)
             if not kept:
                 return 0
-            async with self.engine.begin() as connection:
-                await connection.execute(
-                    sa.insert(pending_t), [dict(zip(_COLUMNS, row, strict=True)) for row in kept]
+            written = await self._insert(kept)
+        self.flushed += written
+        return written
+
+    async def _insert(self, rows: list[_Row]) -> int:
+        """Store the rows of running seasons whose message is new to the season; returns how many.
+
+        The season rows are held first (``FOR SHARE`` on PostgreSQL, in id order, the order the audit
+        takes them in), so a season's last audit and this write never overlap: what is written is
+        either scored by that audit or refused because the season has ended. ``seen_message`` keeps
+        each message's ids once per season, so a message that several processes record (or one
+        records twice) is written, and scored, once.
+        """
+        async with self.engine.begin() as connection:
+            running_query = (
+                sa.select(season_t.c.id)
+                .where(
+                    season_t.c.id.in_(sorted({row[0] for row in rows})),
+                    season_t.c.status == SeasonStatus.RUNNING.value,
                 )
-            rows = kept
-        self.flushed += len(rows)
-        return len(rows)
+                .order_by(season_t.c.id)
+            )
+            if connection.dialect.name == "postgresql":
+                running_query = running_query.with_for_update(read=True)
+            running = set((await connection.execute(running_query)).scalars())
+            unique: dict[tuple[int, int], _Row] = {}
+            for row in rows:
+                if row[0] in running:
+                    unique.setdefault((row[0], row[3]), row)
+            self.dropped += len(rows) - len(unique)
+            if not unique:
+                return 0
+            insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+            fresh = await connection.execute(
+                insert(seen_t).on_conflict_do_nothing().returning(seen_t.c.season_id, seen_t.c.message_id),
+                [
+                    {"season_id": season_id, "message_id": message_id, "citizen_id": row[1]}
+                    for (season_id, message_id), row in unique.items()
+                ],
+            )
+            new = [unique[(season_id, message_id)] for season_id, message_id in fresh]
+            self.duplicates += len(unique) - len(new)
+            if new:
+                await connection.execute(
+                    sa.insert(pending_t), [dict(zip(_COLUMNS, row, strict=True)) for row in new]
+                )
+        return len(new)
 
     async def _still_enrolled(self, rows: list[_Row]) -> list[_Row]:
         ids = sorted({row[1] for row in rows})

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from game.models import Citizen, Enrollment, GameChannel, PendingMessage, SeasonStatus
+from game.models import Citizen, Enrollment, GameChannel, PendingMessage, SeasonStatus, metadata
 from game.services.audits import run_due_audit
 from game.services.recorder import MessageRecorder
+from tests.conftest import make_engine
 from tests.factories.rows import CHANNEL, GUILD, T0, ledger, new_citizen, new_season
 
 pending_t = PendingMessage.__table__
@@ -245,4 +246,57 @@ async def test_the_audit_flushes_the_recorder_first(engine: AsyncEngine) -> None
     assert result is not None
     assert result.messages_scored == 1
     assert [e.delta for e in await ledger(engine, ana)] == [-60]
+    await recorder.aclose()
+
+
+async def test_a_message_seen_by_several_processes_is_scored_once(database_url: str) -> None:
+    """Two bot processes without shards both receive every message; and one of them writes its
+    buffer only after the other's audit has scored (and deleted) the message."""
+    first, second = make_engine(database_url), make_engine(database_url)
+    try:
+        async with first.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        season = await new_season(first)
+        ana = await new_citizen(first, season, user_id=1)
+        await game_channel(first)
+        recorders = [
+            MessageRecorder(engine, batch_size=1000, flush_interval=3600) for engine in (first, second)
+        ]
+        for recorder in recorders:
+            await recorder.start(background=False)
+            recorder.record(GUILD, CHANNEL, 1, 77, "tank man", at(60))
+        await recorders[0].flush()
+
+        result = await run_due_audit(first, season_id=season, now=T0 + timedelta(minutes=15), claimed_by="a")
+        await recorders[1].flush()  # late: after the audit deleted the text it scored
+        again = await run_due_audit(first, season_id=season, now=T0 + timedelta(minutes=30), claimed_by="a")
+
+        assert result is not None
+        assert again is not None
+        assert (result.messages_scored, again.messages_scored) == (1, 0)
+        assert [e.delta for e in await ledger(first, ana)] == [-60]
+        assert recorders[1].duplicates == 1
+        for recorder in recorders:
+            await recorder.aclose()
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+async def test_nothing_is_stored_for_a_season_that_has_ended(engine: AsyncEngine) -> None:
+    """A buffer written after the season's last audit keeps no text: nothing would ever delete it."""
+    season = await new_season(engine, duration=timedelta(hours=1))
+    await new_citizen(engine, season, user_id=1)
+    await game_channel(engine)
+    recorder = MessageRecorder(engine, batch_size=1000, flush_interval=3600)
+    await recorder.start(background=False)
+    recorder.record(GUILD, CHANNEL, 1, 78, "said as the season closed", at(3599))
+
+    last = await run_due_audit(engine, season_id=season, now=T0 + timedelta(hours=1), claimed_by="a")
+    await recorder.flush()
+
+    assert last is not None
+    assert last.season_ended
+    assert await stored(engine) == []
+    assert recorder.dropped == 1
     await recorder.aclose()
