@@ -193,6 +193,8 @@ SENTENCES: dict[ErrorCode, Callable[[P], str]] = {
     ErrorCode.NO_FRIEND_REQUEST: lambda p: f"{_name(p['name'])} has no pending friend request to you.",
     ErrorCode.FRIEND_REQUEST_ANSWERED: lambda p: "That friend request was already answered.",
     ErrorCode.NOT_FRIENDS: lambda p: f"You and {_name(p['name'])} are not friends.",
+    ErrorCode.NO_REQUEST_FROM_SELF: lambda p: "You cannot have sent yourself a friend request.",
+    ErrorCode.NOT_OWN_FRIEND: lambda p: "You are not on your own list of friends; pick a friend to remove.",
     ErrorCode.NO_PERMIT_TOPICS: lambda p: (
         "No topic needs a permit this season, so there is nothing to request."
     ),

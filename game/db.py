@@ -1,27 +1,48 @@
-"""One async engine factory, right on both engines.
+"""One async engine factory, right on both engines, and the two kinds of transaction the game uses.
 
-SQLite (the default, a file under ``./var/``) runs through aiosqlite with WAL, a busy timeout,
-foreign keys, and write transactions that take the write lock when they begin (``BEGIN IMMEDIATE``):
-deferred transactions that read and then write fail with "database is locked" under concurrent
-writers even with a busy timeout. PostgreSQL runs through asyncpg.
+SQLite (the default, a file under ``./var/``) runs through aiosqlite with WAL, a busy timeout (set
+first on every new connection, before anything that may need a lock), foreign keys, and:
+
+* write transactions (:func:`transaction`) that take the write lock when they begin (``BEGIN
+  IMMEDIATE``): deferred transactions that read and then write fail with "database is locked" under
+  concurrent writers even with a busy timeout, so writers queue for the lock instead;
+* read transactions (:func:`reading`, and any connection made from :func:`read_only`) that begin
+  deferred: in WAL mode a reader never waits for a writer, nor a writer for it.
+
+PostgreSQL runs through asyncpg; both kinds are plain transactions there.
+
+A write path follows one lock order (``docs/architecture.md``: the season row, then citizen rows by
+id, then the rest), so deadlocks do not happen; :func:`run_in_transaction` still retries a
+transaction that the database aborted as a deadlock or serialisation failure, a bounded number of
+times and logged, as a last resort only.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/citizen-score.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# The execution option that makes a SQLite transaction a deferred (reading) one.
+READ_ONLY = "citizen_score_read_only"
+# How often a transaction the database aborted (deadlock, serialisation) is tried again, at most.
+RETRIES = 3
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def sqlite_time_text(moment: datetime) -> str:
@@ -59,15 +80,19 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy, not the driver, issue BEGIN, so we can make it BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # First: switching to WAL needs a lock, and without the timeout a busy database refuses at once.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str | URL = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine:
@@ -90,9 +115,51 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @asynccontextmanager
 async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """One session, one transaction: committed on success, rolled back on any error."""
+    """One session, one write transaction: committed on success, rolled back on any error."""
     async with session_factory(engine)() as session, session.begin():
         yield session
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine, whose transactions only read (deferred on SQLite: they never wait for writers)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """One session, one read transaction (see :func:`read_only`); nothing it does is committed."""
+    async with session_factory(read_only(engine))() as session, session.begin():
+        yield session
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True for a transaction the database aborted through no fault of its own: a deadlock, a
+    serialisation failure (PostgreSQL), a lock not granted within the busy timeout (SQLite)."""
+    orig = getattr(error, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    if sqlstate in ("40P01", "40001"):
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(orig)
+
+
+async def run_in_transaction(
+    engine: AsyncEngine, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = RETRIES
+) -> T:
+    """``work`` in one write transaction, tried again (at most ``attempts`` times in all, each logged)
+    when the database aborted it as a deadlock or a serialisation failure. A last resort: the lock
+    order is what keeps those from happening."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with transaction(engine) as session:
+                return await work(session)
+        except DBAPIError as error:
+            if attempt == attempts or not is_retryable(error):
+                raise
+            log.warning(
+                "transaction aborted by the database (%s); attempt %d of %d", error.orig, attempt, attempts
+            )
+            await asyncio.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")
 
 
 def is_unique_violation(error: BaseException) -> bool:

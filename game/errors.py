@@ -95,6 +95,8 @@ class ErrorCode(enum.StrEnum):
     NO_FRIEND_REQUEST = "no_friend_request"  # name
     FRIEND_REQUEST_ANSWERED = "friend_request_answered"
     NOT_FRIENDS = "not_friends"  # name
+    NO_REQUEST_FROM_SELF = "no_request_from_self"
+    NOT_OWN_FRIEND = "not_own_friend"
     # Permits
     NO_PERMIT_TOPICS = "no_permit_topics"
     NOT_A_PERMIT_TOPIC = "not_a_permit_topic"  # topic (as typed), choices (keys)

@@ -92,11 +92,16 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     asyncio.run(admin(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
+# Connections one test engine may open on PostgreSQL. The server allows 100 in all, and two test
+# workers racing four engines each must stay well inside that (racers queue for a connection).
+PG_POOL = {"pool_size": 4, "max_overflow": 4}
+
+
 def make_engine(url: str) -> AsyncEngine:
     """An engine for a test URL; on PostgreSQL the schema travels as a server setting."""
     if url.startswith("postgresql") and "?options=-csearch_path%3D" in url:
         base, schema = url.split("?options=-csearch_path%3D")
-        return create_engine(base, connect_args={"server_settings": {"search_path": schema}})
+        return create_engine(base, connect_args={"server_settings": {"search_path": schema}}, **PG_POOL)
     return create_engine(url)
 
 

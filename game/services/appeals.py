@@ -31,7 +31,13 @@ from game.models import (
 from game.payloads import AppealRequest
 from game.rules.appeals import appeal_refusal
 from game.services.ledger import LedgerChange, record_change
-from game.services.lookup import citizen_row, live_season_row, require_citizen_row, require_live_season_row
+from game.services.lookup import (
+    citizen_row,
+    hold_citizens,
+    live_season_row,
+    require_citizen_row,
+    require_live_season_row,
+)
 from game.services.outbox import outbox_row
 from game.services.permits import require_running
 from game.services.queries import LedgerLine, latest_entries
@@ -129,9 +135,11 @@ async def file_appeal(
     season = await require_live_season_row(session, guild_id=guild_id)
     require_running(season, action="appeal")
     assert season.id is not None
-    # Locked so two appeals of one entry filed at once cannot both pass the "already appealed" check.
-    citizen = await require_citizen_row(session, season_id=season.id, user_id=user_id, lock=True)
+    citizen = await require_citizen_row(session, season_id=season.id, user_id=user_id)
     assert citizen.id is not None
+    # The lock order: two appeals of one entry filed at once cannot both pass the "already appealed"
+    # check, and an appeal filed during an audit waits for it instead of deadlocking with it.
+    await hold_citizens(session, season_id=season.id, citizen_ids=(citizen.id,))
     entry = (
         await session.exec(
             select(LedgerEntry).where(LedgerEntry.id == entry_id, LedgerEntry.citizen_id == citizen.id)
@@ -220,6 +228,9 @@ async def _decide(
     appeal, citizen, entry, season = await _appeal_in_guild(session, guild_id, appeal_id)
     if season.status == SeasonStatus.ENDED:
         raise NotAllowed(ErrorCode.SEASON_ENDED, what="appeals")
+    assert season.id is not None
+    assert citizen.id is not None
+    await hold_citizens(session, season_id=season.id, citizen_ids=(citizen.id,))
     decided = await session.exec(
         sa.update(Appeal)
         .where(col(Appeal.id) == appeal_id, col(Appeal.status) == RequestStatus.PENDING)

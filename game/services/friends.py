@@ -20,7 +20,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from game.errors import Conflict, ErrorCode, InvalidInput, NotAllowed, NotFound
 from game.models import Citizen, FriendRequest, Friendship, LedgerEntry, RequestStatus, Season, SourceKind
-from game.services.lookup import require_citizen_row, require_live_season_row, scenario_of
+from game.services.lookup import (
+    hold_season,
+    lock_citizens,
+    require_citizen_row,
+    require_live_season_row,
+    scenario_of,
+)
 from game.services.permits import require_running
 
 __all__ = [
@@ -79,16 +85,28 @@ class FriendLine:
 
 
 async def _pair(
-    session: AsyncSession, guild_id: int, user_id: int, other_user_id: int, *, running: bool = True
+    session: AsyncSession,
+    guild_id: int,
+    user_id: int,
+    other_user_id: int,
+    *,
+    running: bool = True,
+    self_code: ErrorCode = ErrorCode.BEFRIEND_SELF,
 ) -> tuple[Season, Citizen, Citizen]:
+    """The season and both citizens, locked in the lock order (season, then both citizens by id):
+    every friend operation on a pair queues behind the others on the same pair, and behind an audit."""
     if user_id == other_user_id:
-        raise InvalidInput(ErrorCode.BEFRIEND_SELF)
+        raise InvalidInput(self_code)
     season = await require_live_season_row(session, guild_id=guild_id)
     if running:
         require_running(season, action="befriend")
     assert season.id is not None
+    await hold_season(session, season_id=season.id)
     me = await require_citizen_row(session, season_id=season.id, user_id=user_id)
     other = await require_citizen_row(session, season_id=season.id, user_id=other_user_id, yourself=False)
+    assert me.id is not None
+    assert other.id is not None
+    await lock_citizens(session, (me.id, other.id))
     return season, me, other
 
 
@@ -104,12 +122,6 @@ async def friend_count(session: AsyncSession, *, citizen_id: int) -> int:
     ).one()
 
 
-async def _lock_in_order(session: AsyncSession, *citizen_ids: int) -> None:
-    # One statement per row, in id order: two accepts locking the same pair never deadlock.
-    for citizen_id in sorted(citizen_ids):
-        await session.exec(select(Citizen.id).where(Citizen.id == citizen_id).with_for_update())
-
-
 async def request_friend(
     session: AsyncSession, *, guild_id: int, user_id: int, friend_user_id: int, now: datetime
 ) -> FriendRequestOutcome:
@@ -121,12 +133,14 @@ async def request_friend(
         raise Conflict(ErrorCode.ALREADY_FRIENDS, name=other.display_name)
     reverse = (
         await session.exec(
-            select(FriendRequest).where(
+            select(FriendRequest)
+            .where(
                 FriendRequest.season_id == season.id,
                 FriendRequest.from_citizen_id == other.id,
                 FriendRequest.to_citizen_id == me.id,
                 FriendRequest.status == RequestStatus.PENDING,
             )
+            .execution_options(populate_existing=True)
         )
     ).first()
     if reverse is not None:
@@ -135,11 +149,13 @@ async def request_friend(
         )
     existing = (
         await session.exec(
-            select(FriendRequest).where(
+            select(FriendRequest)
+            .where(
                 FriendRequest.season_id == season.id,
                 FriendRequest.from_citizen_id == me.id,
                 FriendRequest.to_citizen_id == other.id,
             )
+            .execution_options(populate_existing=True)
         )
     ).first()
     if existing is not None and existing.status == RequestStatus.PENDING:
@@ -176,7 +192,6 @@ async def accept_friend(
     season, me, other = await _pair(session, guild_id, user_id, from_user_id)
     assert me.id is not None
     assert other.id is not None
-    await _lock_in_order(session, me.id, other.id)
     request = (
         await session.exec(
             select(FriendRequest)
@@ -222,7 +237,9 @@ async def decline_friend(
     session: AsyncSession, *, guild_id: int, user_id: int, from_user_id: int, now: datetime
 ) -> None:
     """Decline ``from_user_id``'s pending request (they may ask again later)."""
-    season, me, other = await _pair(session, guild_id, user_id, from_user_id, running=False)
+    season, me, other = await _pair(
+        session, guild_id, user_id, from_user_id, running=False, self_code=ErrorCode.NO_REQUEST_FROM_SELF
+    )
     decided = await session.exec(
         sa.update(FriendRequest)
         .where(
@@ -242,7 +259,9 @@ async def remove_friend(
 ) -> None:
     """End a friendship at once, in both directions. Works while the season is paused, too."""
     del now
-    _, me, other = await _pair(session, guild_id, user_id, friend_user_id, running=False)
+    _, me, other = await _pair(
+        session, guild_id, user_id, friend_user_id, running=False, self_code=ErrorCode.NOT_OWN_FRIEND
+    )
     removed = await session.exec(
         sa.delete(Friendship).where(
             or_(

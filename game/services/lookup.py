@@ -5,6 +5,7 @@ gets views.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
@@ -31,8 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "citizen_row",
+    "hold_citizens",
     "hold_season",
     "live_season_row",
+    "lock_citizens",
     "require_citizen_row",
     "require_live_season_row",
     "scenario_of",
@@ -102,3 +105,28 @@ async def require_citizen_row(
     if citizen is None:
         raise (NotEnrolled() if yourself else NotEnrolled(ErrorCode.MEMBER_NOT_ENROLLED))
     return citizen
+
+
+async def lock_citizens(session: AsyncSession, citizen_ids: Iterable[int]) -> set[int]:
+    """Lock citizen rows ``FOR UPDATE``, in id order (the lock order's second step; on SQLite
+    ``BEGIN IMMEDIATE`` already serialises writers, so the rows are only read). Take the season first
+    (:func:`hold_season`). Returns the ids still on the register: a row read before the lock may have
+    been deleted by a ``/leave`` the lock waited for."""
+    ids = sorted(set(citizen_ids))
+    if not ids:
+        return set()
+    # One statement: the rows are locked in the order the sort returns them.
+    statement = select(Citizen.id).where(col(Citizen.id).in_(ids)).order_by(col(Citizen.id))
+    if session.get_bind().dialect.name != "sqlite":
+        statement = statement.with_for_update()
+    return {int(found) for found in (await session.exec(statement)).all() if found is not None}
+
+
+async def hold_citizens(session: AsyncSession, *, season_id: int, citizen_ids: Iterable[int]) -> None:
+    """The lock order's first two steps for a change to some citizens of one season: the season row
+    (:func:`hold_season`), then those citizens by id (:func:`lock_citizens`). ``NotEnrolled`` if one of
+    them left while the lock was awaited."""
+    ids = set(citizen_ids)
+    await hold_season(session, season_id=season_id)
+    if await lock_citizens(session, ids) != ids:
+        raise NotEnrolled()

@@ -22,7 +22,7 @@ from game.models import Citizen, Permit, RequestStatus, Season, SeasonStatus
 from game.payloads import PermitRequest
 from game.rules.durations import MAXIMUM_DURATION
 from game.scenario import Scenario
-from game.services.lookup import require_citizen_row, require_live_season_row, scenario_of
+from game.services.lookup import hold_citizens, require_citizen_row, require_live_season_row, scenario_of
 from game.services.outbox import outbox_row
 
 __all__ = [
@@ -129,6 +129,8 @@ async def request_permit(
     assert season.id is not None
     citizen = await require_citizen_row(session, season_id=season.id, user_id=user_id)
     assert citizen.id is not None
+    # The lock order: two requests sent at once cannot both pass the "already pending" check.
+    await hold_citizens(session, season_id=season.id, citizen_ids=(citizen.id,))
     scenario = scenario_of(season)
     key = _resolve_topic(scenario, topic)
     text = clean_reason(reason, purpose="permit", limit=MAX_PERMIT_REASON)
@@ -207,6 +209,9 @@ async def _decide(
     permit, citizen, season = await _permit_in_guild(session, guild_id, permit_id)
     if season.status == SeasonStatus.ENDED:
         raise NotAllowed(ErrorCode.SEASON_ENDED, what="permits")
+    assert season.id is not None
+    assert citizen.id is not None
+    await hold_citizens(session, season_id=season.id, citizen_ids=(citizen.id,))
     decided = await session.exec(
         sa.update(Permit)
         .where(col(Permit.id) == permit_id, col(Permit.status) == RequestStatus.PENDING)

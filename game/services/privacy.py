@@ -35,7 +35,7 @@ from game.models import (
     SourceKind,
 )
 from game.payloads import RoleSync
-from game.services.lookup import hold_season, scenario_of
+from game.services.lookup import hold_season, lock_citizens, scenario_of
 from game.services.outbox import outbox_row
 from game.services.queries import move_score_count
 
@@ -69,6 +69,20 @@ async def _records(session: AsyncSession, guild_id: int, user_id: int) -> list[t
     return list(rows.all())
 
 
+async def _neighbours(session: AsyncSession, ids: list[int]) -> set[int]:
+    """The citizens whose rows change when ``ids`` leave: friends, requests' other sides, and the
+    owners of entries that name them."""
+    found: set[int] = set()
+    for statement in (
+        select(Friendship.friend_id).where(col(Friendship.citizen_id).in_(ids)),
+        select(FriendRequest.to_citizen_id).where(col(FriendRequest.from_citizen_id).in_(ids)),
+        select(FriendRequest.from_citizen_id).where(col(FriendRequest.to_citizen_id).in_(ids)),
+        select(LedgerEntry.citizen_id).where(col(LedgerEntry.related_citizen_id).in_(ids)).distinct(),
+    ):
+        found.update((await session.exec(statement)).all())
+    return found
+
+
 def _mentions(payload: Any, user_id: int) -> bool:
     return str(user_id) in json.dumps(payload, default=str)
 
@@ -86,9 +100,14 @@ async def leave(session: AsyncSession, *, guild_id: int, user_id: int, now: date
     if not records:
         raise NotEnrolled(ErrorCode.NO_RECORD)
     ids = [citizen.id for citizen, _ in records if citizen.id is not None]
-    for _, season in records:
-        if season.status != SeasonStatus.ENDED and season.id is not None:
-            await hold_season(session, season_id=season.id)  # not in the middle of an audit
+    # The lock order: the live seasons (not in the middle of an audit), then by id every citizen whose
+    # rows this changes (the member, their friends, the other side of their requests, the citizens whose
+    # entries name them); then the records again, as the audit we may have waited for left them.
+    live = {season.id for _, season in records if season.status != SeasonStatus.ENDED and season.id}
+    for season_id in sorted(live):
+        await hold_season(session, season_id=season_id)
+    await lock_citizens(session, [*ids, *await _neighbours(session, ids)])
+    records = await _records(session, guild_id, user_id)
     anonymised = await session.exec(
         sa.update(LedgerEntry)
         .where(col(LedgerEntry.related_citizen_id).in_(ids), col(LedgerEntry.citizen_id).not_in(ids))

@@ -20,7 +20,7 @@ from game.errors import ErrorCode, InsufficientFunds, InvalidInput, NotAllowed, 
 from game.models import Citizen, Dimension, Purchase, Season, ShopItem
 from game.rules.economy import PurchaseRefusal, effective_price, purchase_refusal
 from game.scenario import CatalogueItem, Scenario, Tier
-from game.services.lookup import hold_season, require_citizen_row, require_live_season_row, scenario_of
+from game.services.lookup import hold_citizens, require_citizen_row, require_live_season_row, scenario_of
 from game.services.permits import require_running
 
 __all__ = [
@@ -206,7 +206,7 @@ async def purchase(
         )
     unit_price = effective_price(item, tier)
     total = unit_price * quantity
-    await hold_season(session, season_id=season.id)
+    await hold_citizens(session, season_id=season.id, citizen_ids=(citizen.id,))
     async with session.begin_nested():
         stock_left: int | None = None
         if row.stock is not None:

@@ -7,57 +7,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from game.db import transaction
-from game.errors import GameError, InsufficientFunds, NotAllowed, OutOfStock
+from game.errors import ErrorCode
 from game.models import Citizen, Friendship, LedgerEntry, Purchase, ShopItem
 from game.services import audits, citizens, friends, ledger, shop
-from tests.conftest import make_engine
 from tests.factories import GUILD_ID, NOW, make_citizen, make_citizens, make_season, set_balance, user_id
-
-ENGINES = 4
-WARM_CONNECTIONS = 5
-
-
-@pytest.fixture
-async def engines(engine: AsyncEngine, database_url: str) -> AsyncIterator[list[AsyncEngine]]:
-    """The test's engine and three more on the same database: separate pools, separate connections,
-    each with a few connections already open so that no racer is held back by connecting."""
-    more = [make_engine(database_url) for _ in range(ENGINES - 1)]
-    everyone = [engine, *more]
-    for each in everyone:
-        held = [await each.connect() for _ in range(WARM_CONNECTIONS)]
-        for connection in held:
-            await connection.close()
-    yield everyone
-    for extra in more:
-        await extra.dispose()
-
-
-async def _race(racers: list[Callable[[], Awaitable[str]]]) -> Counter[str]:
-    """Run the racers together: each waits until all are ready, then goes."""
-    barrier = asyncio.Barrier(len(racers))
-
-    async def run(racer: Callable[[], Awaitable[str]]) -> str:
-        await barrier.wait()
-        return await racer()
-
-    return Counter(await asyncio.gather(*(run(racer) for racer in racers)))
-
-
-async def _outcome(coroutine: object) -> str:
-    try:
-        await coroutine  # type: ignore[misc]
-    except GameError as error:
-        return type(error).__name__
-    return "ok"
+from tests.support.races import ENGINES, outcome, race
 
 
 async def test_purchases_racing_on_one_wallet_never_overspend(engines: list[AsyncEngine]) -> None:
@@ -69,12 +31,12 @@ async def test_purchases_racing_on_one_wallet_never_overspend(engines: list[Asyn
 
     async def buy(index: int) -> str:
         async with transaction(engines[index % ENGINES]) as session:
-            return await _outcome(
+            return await outcome(
                 shop.purchase(session, guild_id=GUILD_ID, user_id=ana.user_id, item_key="diapers", now=NOW)
             )
 
-    outcomes = await _race([partial(buy, i) for i in range(attempts)])
-    assert outcomes == {"ok": balance // price, InsufficientFunds.__name__: attempts - balance // price}
+    outcomes = await race([partial(buy, i) for i in range(attempts)])
+    assert outcomes == {"ok": balance // price, ErrorCode.INSUFFICIENT_FUNDS: attempts - balance // price}
     async with transaction(engine) as session:
         row = await session.get(Citizen, ana.id)
         paid = sum((await session.exec(select(Purchase.total_price))).all())
@@ -89,7 +51,7 @@ async def test_purchases_racing_for_the_last_stock(engines: list[AsyncEngine]) -
 
     async def buy(index: int) -> str:
         async with transaction(engines[index % ENGINES]) as session:
-            return await _outcome(
+            return await outcome(
                 shop.purchase(
                     session,
                     guild_id=GUILD_ID,
@@ -99,8 +61,8 @@ async def test_purchases_racing_for_the_last_stock(engines: list[AsyncEngine]) -
                 )
             )
 
-    outcomes = await _race([partial(buy, i) for i in range(100)])
-    assert outcomes == {"ok": 10, OutOfStock.__name__: 90}
+    outcomes = await race([partial(buy, i) for i in range(100)])
+    assert outcomes == {"ok": 10, ErrorCode.SOLD_OUT: 90}
     async with transaction(engine) as session:
         mug = (
             await session.exec(
@@ -141,14 +103,14 @@ async def test_friend_cap_holds_under_racing_accepts(engines: list[AsyncEngine])
 
     async def accept(index: int, n: int) -> str:
         async with transaction(engines[index % ENGINES]) as session:
-            return await _outcome(
+            return await outcome(
                 friends.accept_friend(
                     session, guild_id=GUILD_ID, user_id=user_id(n), from_user_id=hub.user_id, now=NOW
                 )
             )
 
-    outcomes = await _race([partial(accept, i, n) for i, n in enumerate(range(26, 34))])
-    assert outcomes == {"ok": 1, NotAllowed.__name__: 7}
+    outcomes = await race([partial(accept, i, n) for i, n in enumerate(range(26, 34))])
+    assert outcomes == {"ok": 1, ErrorCode.FRIEND_LIMIT_OTHER: 7}
     assert await _friends_of(engine, hub.id) == 25
 
 
@@ -175,14 +137,14 @@ async def test_friend_cap_holds_when_the_capped_citizen_accepts_many_at_once(
 
     async def accept(index: int, n: int) -> str:
         async with transaction(engines[index % ENGINES]) as session:
-            return await _outcome(
+            return await outcome(
                 friends.accept_friend(
                     session, guild_id=GUILD_ID, user_id=hub.user_id, from_user_id=user_id(n), now=NOW
                 )
             )
 
-    outcomes = await _race([partial(accept, i, n) for i, n in enumerate(range(26, 32))])
-    assert outcomes == {"ok": 1, NotAllowed.__name__: 5}
+    outcomes = await race([partial(accept, i, n) for i, n in enumerate(range(26, 32))])
+    assert outcomes == {"ok": 1, ErrorCode.FRIEND_LIMIT: 5}
     assert await _friends_of(engine, hub.id) == 25
 
 
@@ -217,13 +179,13 @@ async def test_purchases_and_adjustments_racing_an_audit_lose_nothing(engines: l
 
     async def buy(index: int) -> str:
         async with transaction(engines[index % ENGINES]) as session:
-            return await _outcome(
+            return await outcome(
                 shop.purchase(session, guild_id=GUILD_ID, user_id=ana.user_id, item_key="diapers", now=NOW)
             )
 
     async def adjust(index: int) -> str:
         async with transaction(engines[index % ENGINES]) as session:
-            return await _outcome(
+            return await outcome(
                 ledger.adjust_score(
                     session,
                     guild_id=GUILD_ID,
@@ -246,7 +208,7 @@ async def test_purchases_and_adjustments_racing_an_audit_lose_nothing(engines: l
         racers.append(partial(buy, index) if index % 2 else partial(adjust, index))
         if index == 20:
             racers.append(audit)
-    outcomes = await _race(racers)
+    outcomes = await race(racers)
     assert outcomes["audited"] == 1
     assert outcomes["ok"] == 60, outcomes
     async with transaction(engine) as session:
