@@ -230,8 +230,8 @@ class CatalogueItem(FrozenModel):
     dimension: Dimension = Dimension.CONSUMPTION
     # The lowest tier (its key) that may buy it; None: every tier.
     min_tier: Key | None = None
-    # None: unlimited.
-    stock: int | None = Field(default=None, ge=0)
+    # None: unlimited. At most a million: the shop's stock column is 32-bit.
+    stock: int | None = Field(default=None, ge=0, le=1_000_000)
     # The buyer learns the effect only from the audit's ledger entry.
     hidden_until_audit: bool = False
     # A travel item: tiers with travel_banned may not buy it.

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
 from game.errors import Conflict, ErrorCode, NotAllowed, NotFound
-from game.inputs import clean_reason
+from game.inputs import MAX_TYPED_INTEGER, check_number, clean_reason
 from game.models import (
     Appeal,
     Citizen,
@@ -132,6 +132,7 @@ async def file_appeal(
     ``NotFound`` for an entry that is not yours, ``NotAllowed`` for a reversal or a gain,
     ``Conflict`` for an entry already appealed, ``InvalidInput`` for a missing or long reason.
     """
+    check_number(entry_id, what="the entry number", low=1, high=MAX_TYPED_INTEGER)
     season = await require_live_season_row(session, guild_id=guild_id)
     require_running(season, action="appeal")
     assert season.id is not None

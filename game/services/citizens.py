@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from game.db import is_unique_violation
 from game.errors import AlreadyEnrolled, Conflict, ErrorCode, NotAllowed
+from game.inputs import clean_name
 from game.models import (
     Citizen,
     Dimension,
@@ -110,8 +111,8 @@ def _view(citizen: Citizen, season: Season) -> CitizenView:
 
 
 def _clean_name(display_name: str | None) -> str:
-    """The name as shown (spaces tidied, cut to fit); empty when there is none."""
-    return " ".join((display_name or "").split())[:MAX_DISPLAY_NAME]
+    """The name as shown (cleaned of what no table holds, spaces tidied, cut to fit); empty when none."""
+    return clean_name(display_name, limit=MAX_DISPLAY_NAME)
 
 
 async def join(

@@ -19,6 +19,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from game.errors import Conflict, ErrorCode, InvalidInput, NotAllowed, NotFound
+from game.inputs import check_snowflake
 from game.models import Citizen, FriendRequest, Friendship, LedgerEntry, RequestStatus, Season, SourceKind
 from game.services.lookup import (
     hold_season,
@@ -95,6 +96,8 @@ async def _pair(
 ) -> tuple[Season, Citizen, Citizen]:
     """The season and both citizens, locked in the lock order (season, then both citizens by id):
     every friend operation on a pair queues behind the others on the same pair, and behind an audit."""
+    # The other member's id may have been typed: it must be one Discord could have made.
+    check_snowflake(other_user_id)
     if user_id == other_user_id:
         raise InvalidInput(self_code)
     season = await require_live_season_row(session, guild_id=guild_id)
@@ -189,7 +192,9 @@ async def accept_friend(
     session: AsyncSession, *, guild_id: int, user_id: int, from_user_id: int, now: datetime
 ) -> FriendRequestOutcome:
     """Accept ``from_user_id``'s pending request. ``NotAllowed`` if either of you is at the cap."""
-    season, me, other = await _pair(session, guild_id, user_id, from_user_id)
+    season, me, other = await _pair(
+        session, guild_id, user_id, from_user_id, self_code=ErrorCode.NO_REQUEST_FROM_SELF
+    )
     assert me.id is not None
     assert other.id is not None
     request = (

@@ -32,11 +32,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from game.errors import ErrorCode, InvalidInput, NotFound
+from game.inputs import check_number
 from game.models import Citizen, Dimension, LedgerEntry, ScoreCount, Season, SourceKind
 from game.services.lookup import scenario_of
 from game.services.seasons import StandingLine, standings
 
 __all__ = [
+    "MAX_PAGE",
     "PAGE_SIZE",
     "HistoryPoint",
     "LeaderboardCursor",
@@ -56,6 +58,8 @@ __all__ = [
 ]
 
 PAGE_SIZE = 10
+# The last page anyone may ask for (a million citizens); Discord's option has the same bound.
+MAX_PAGE = 100_000
 MAX_ENTRIES = 100
 
 
@@ -344,6 +348,7 @@ async def leaderboard_page(
     An empty season has one empty page. ``InvalidInput`` for a page below 1 or past the last.
     """
     order = _check_order(order)
+    check_number(page, what="the page", low=1, high=MAX_PAGE)
     season = await _season(session, season_id)
     counts = await _counts(session, season_id)
     total = sum(n for _, n in counts)

@@ -31,6 +31,7 @@ from game.errors import (
     InvalidInput,
     NotFound,
 )
+from game.inputs import check_number
 from game.models import (
     Citizen,
     Dimension,
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from game.services.recorder import MessageRecorder
 
 __all__ = [
+    "MAX_SEASON_NUMBER",
     "SeasonSummary",
     "SeasonView",
     "StandingLine",
@@ -76,6 +78,8 @@ __all__ = [
 ]
 
 STANDINGS_IN_ANNOUNCEMENT = 10
+# The highest season number anyone may ask for; Discord's option has the same bound.
+MAX_SEASON_NUMBER = 100_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -321,6 +325,7 @@ async def current_season(session: AsyncSession, *, guild_id: int) -> SeasonView 
 
 async def get_season(session: AsyncSession, *, guild_id: int, number: int) -> SeasonView:
     """A season of this guild by its number (past or present)."""
+    check_number(number, what="the season number", low=1, high=MAX_SEASON_NUMBER)
     season = (
         await session.exec(select(Season).where(Season.guild_id == guild_id, Season.number == number))
     ).first()
