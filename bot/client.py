@@ -25,7 +25,7 @@ from bot.errors import GameCommandTree
 from bot.settings import Settings
 from game import migrations
 from game.clock import Clock
-from game.db import transaction
+from game.db import reading, transaction
 from game.models import GuildSettings
 from game.scheduling import SeasonScheduler
 from game.services.audits import AuditResult
@@ -121,6 +121,12 @@ class CitizenBot(commands.Bot):
         async with transaction(self.engine) as session:
             yield session
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """One session and read-only transaction: on SQLite it never waits for a write in progress."""
+        async with reading(self.engine) as session:
+            yield session
+
     def on_close(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run ``callback`` when the bot shuts down (flush buffers, stop loops)."""
         self._on_close.append(callback)
@@ -160,7 +166,7 @@ class CitizenBot(commands.Bot):
             log.info("Synced %d global commands", len(synced))
 
     async def moderator_role_id(self, guild_id: int) -> int | None:
-        async with self.transaction() as session:
+        async with self.reading() as session:
             settings = await session.get(GuildSettings, guild_id)
         return settings.moderator_role_id if settings else None
 

@@ -198,7 +198,7 @@ def season_start_embed(start: SeasonStart) -> discord.Embed:
 async def _season_scenario(courier: Courier, season_id: int | None) -> Scenario | None:
     if season_id is None:
         return None
-    async with courier.bot.transaction() as session:
+    async with courier.bot.reading() as session:
         season = await session.get(Season, season_id)
     if season is None:
         return None

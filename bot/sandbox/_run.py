@@ -253,6 +253,6 @@ async def write_season_report(
     bot: CitizenBot, season_id: int, out: Path, *, guild_name: str, now: datetime
 ) -> ReportFiles:
     """The debrief, written here; dated by the game's clock, so a seed always gives the same files."""
-    async with bot.transaction() as session:
+    async with bot.reading() as session:
         data = await build_report_data(session, season_id, guild_name=guild_name, now=now)
     return await asyncio.to_thread(write_report, data, out)

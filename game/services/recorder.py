@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from game.db import read_only
 from game.errors import GameError
 from game.models import Citizen, Enrollment, GameChannel, PendingMessage, Season, SeasonStatus, SeenMessage
 
@@ -287,7 +288,7 @@ class MessageRecorder:
 
     async def _still_enrolled(self, rows: list[_Row]) -> list[_Row]:
         ids = sorted({row[1] for row in rows})
-        async with self.engine.connect() as connection:
+        async with read_only(self.engine).connect() as connection:
             present = set(
                 (await connection.execute(sa.select(citizen_t.c.id).where(citizen_t.c.id.in_(ids)))).scalars()
             )
@@ -399,7 +400,7 @@ class MessageRecorder:
         if guild_id is not None:
             seasons_query = seasons_query.where(season_t.c.guild_id == guild_id)
             channels_query = channels_query.where(channel_t.c.guild_id == guild_id)
-        async with self.engine.connect() as connection:
+        async with read_only(self.engine).connect() as connection:
             seasons = (await connection.execute(seasons_query)).all()
             if not seasons:
                 return {}

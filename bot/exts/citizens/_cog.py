@@ -114,7 +114,7 @@ class Citizens(commands.Cog):
         guild = guild_of(interaction)
         # A long season is a long record: acknowledge first, privately, so a refusal stays private too.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             data = await privacy.export_data(
                 session, guild_id=guild.id, user_id=interaction.user.id, now=self.bot.clock.now()
             )
@@ -198,7 +198,7 @@ class Citizens(commands.Cog):
         target = citizen or interaction.user
         _not_a_bot(target)
         now = self.bot.clock.now()
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             found = await citizens.get_citizen(session, guild_id=guild.id, user_id=target.id)
             if found is None:
                 raise (
@@ -275,7 +275,7 @@ class Citizens(commands.Cog):
     @app_commands.guild_only()
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             season = await seasons.current_season(session, guild_id=guild.id)
             scenario = await seasons.season_rules(session, guild_id=guild.id) if season else None
         if season is None:

@@ -63,7 +63,7 @@ class Permits(commands.Cog):
         if interaction.guild is None:
             return []
         try:
-            async with self.bot.transaction() as session:
+            async with self.bot.reading() as session:
                 scenario = await seasons.season_rules(session, guild_id=interaction.guild.id)
         except GameError:
             return []

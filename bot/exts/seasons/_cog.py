@@ -151,7 +151,7 @@ class Seasons(commands.Cog):
     @moderator_only()
     async def status(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             view = await seasons.current_season(session, guild_id=guild.id)
             past = await seasons.past_seasons(session, guild_id=guild.id, limit=5) if view is None else ()
         if view is None:
@@ -273,7 +273,7 @@ class Seasons(commands.Cog):
     ) -> None:
         guild = guild_of(interaction)
         view: SeasonView | None
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             if number is not None:
                 view = await seasons.get_season(session, guild_id=guild.id, number=number)
             else:
