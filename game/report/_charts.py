@@ -15,15 +15,12 @@ from game.report._analysis import CitizenResult, Flow, SeasonFigures
 from game.report._colours import score_colour, tier_colour
 from game.report._data import ReportData, TierBand
 from game.report._svg import INK, MUTED, PAPER, chart_style, figure_to_svg, new_figure
+from game.text import truncate
 
 # Above this many citizens one line each is spaghetti: draw the spread instead.
 MAX_LINES = 12
 SPREAD = "#4a5a85"  # neutral, so the bands read over any tier colour
 _TOP_BARS = 12
-
-
-def _short(text: str, limit: int = 28) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _tier_bands(
@@ -43,7 +40,7 @@ def _tier_bands(
             ax.text(
                 (shown_low + shown_high) / 2,
                 1.015 if i % 2 == 0 else 1.075,
-                _short(tier.name, 16),
+                truncate(tier.name, 16),
                 transform=ax.get_xaxis_transform(),
                 ha="center",
                 va="bottom",
@@ -58,7 +55,7 @@ def _tier_bands(
             ax.text(
                 0.006,
                 shown_high - (visible[1] - visible[0]) * 0.012,
-                _short(tier.name, 18),
+                truncate(tier.name, 18),
                 transform=ax.get_yaxis_transform(),
                 ha="left",
                 va="top",
@@ -132,7 +129,7 @@ def scores_over_time(data: ReportData, figures: SeasonFigures) -> str | None:
             for (y, result), ly in zip(finals, label_y, strict=True):
                 colour = score_colour(result.final_score, data.score_floor, data.score_ceiling)
                 ax.annotate(
-                    f"{_short(result.name, 16)}  {result.final_score}",
+                    f"{truncate(result.name, 16)}  {result.final_score}",
                     xy=(1.0, y),
                     xycoords=("axes fraction", "data"),
                     xytext=(1.015, ly),
@@ -223,7 +220,7 @@ def distribution(data: ReportData, figures: SeasonFigures) -> str | None:
 
 
 def _bars(flows: Sequence[Flow], values: list[int], *, title: str, prefix: str, note: list[str]) -> str:
-    labels = [_short(f.key, 30) for f in flows]
+    labels = [truncate(f.key, 30) for f in flows]
     height = 0.9 + 0.38 * len(flows)
     with chart_style():
         fig = new_figure(9.6, max(height, 2.0))

@@ -8,9 +8,10 @@ from html import escape
 
 from game.report import _charts
 from game.report._analysis import Flow, SeasonFigures, analyse, citizen_label, ledger_order
-from game.report._colours import score_colour, tier_colour, tier_for
+from game.report._colours import score_colour, tier_colour
 from game.report._data import ReportData, ReportEntry, SourceKind
 from game.report._network import network_svg
+from game.text import signed as _signed
 
 # The page shows at most this many ledger rows; the CSV and JSON exports always hold all of them.
 LEDGER_ROWS_SHOWN = 1500
@@ -42,14 +43,6 @@ _SOURCE_WORDS: dict[str, str] = {
 
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
-
-
-def _signed(value: int) -> str:
-    if value > 0:
-        return f"+{value:,}"
-    if value < 0:
-        return f"−{-value:,}"
-    return "0"
 
 
 def _delta(value: int, *, attr: str = "") -> str:
@@ -294,7 +287,7 @@ class _Page:
         if f.citizens:
             tier_counts = []
             for tier in self.data.tiers:
-                count = sum(1 for r in f.citizens if tier_for(r.final_score, (tier,)) is not None)
+                count = sum(1 for r in f.citizens if tier.min_score <= r.final_score <= tier.max_score)
                 tier_counts.append(
                     f"<li>{self.tier_pill(tier.name)} "
                     f'<span class="dim">{tier.min_score}–{tier.max_score}</span> '
