@@ -1,8 +1,8 @@
-"""The friend network as hand-written SVG: nodes coloured by final score, penalty cascades as arrows.
+"""The friend network as SVG: nodes coloured by final score, penalty cascades as arrows.
 
-The layout is a small Fruchterman-Reingold spring embedding started from a sunflower spiral in
-citizen-number order, with a fixed number of steps and no randomness, so the same season always
-draws the same picture.
+networkx finds the groups of friends and lays each one out (a Fruchterman-Reingold spring
+embedding from a fixed seed, so the same season always draws the same picture); the groups are
+then packed in rows, largest first, with the citizens who have no friends in a strip below.
 """
 
 from __future__ import annotations
@@ -12,17 +12,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-import numpy as np
+import networkx as nx
 
 from game.report._analysis import Cascade, SeasonFigures
 from game.report._colours import SCALE_STOPS, hex_colour, score_colour
 from game.report._data import ReportData
+from game.text import truncate
 
 MAX_NODES = 250
 _LABEL_ALL = 30  # above this many citizens only the most involved are named
 _LABEL_SOME = 12
 _POINTS_LIMIT = 24  # above this many cascades the arrows carry no numbers (the table has them)
 _MAX_ARROWS = 150  # more arrows than this make a hairball; the table lists the heaviest anyway
+_SEED = 2015  # the layout's fixed start: the same season, the same picture
+_ITERATIONS = 120
 _WIDTH = 960
 _MARGIN = 56
 _TOP = 24
@@ -39,44 +42,33 @@ class _Point:
     y: float
 
 
-def spring_layout(
-    nodes: Sequence[int], edges: Sequence[tuple[int, int]], *, steps: int = 300
-) -> dict[int, _Point]:
-    """Positions in the unit square for ``nodes``; deterministic for the same input."""
-    n = len(nodes)
-    if n == 0:
+def friend_graph(nodes: Sequence[int], edges: Sequence[tuple[int, int]]) -> nx.Graph[int]:
+    """The citizens ``nodes`` (in this order) joined by ``edges`` between them."""
+    graph: nx.Graph[int] = nx.Graph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from((a, b) for a, b in edges if a != b and a in graph and b in graph)
+    return graph
+
+
+def spring_layout(graph: nx.Graph[int]) -> dict[int, _Point]:
+    """Positions in the unit square for the graph's nodes; deterministic for the same graph."""
+    if graph.number_of_nodes() == 0:
         return {}
-    if n == 1:
-        return {nodes[0]: _Point(0.5, 0.5)}
-    index = {node: i for i, node in enumerate(nodes)}
-    golden = math.pi * (3 - math.sqrt(5))
-    i = np.arange(n, dtype=float)
-    radius = np.sqrt((i + 0.5) / n)
-    pos = np.column_stack((radius * np.cos(i * golden), radius * np.sin(i * golden)))
-    adjacency = np.zeros((n, n))
-    for a, b in edges:
-        if a in index and b in index and a != b:
-            adjacency[index[a], index[b]] = adjacency[index[b], index[a]] = 1.0
-    k = math.sqrt(4.0 / n)
-    temperature = 0.25
-    cooling = temperature / (steps + 1)
-    for _ in range(steps):
-        delta = pos[:, None, :] - pos[None, :, :]
-        distance = np.maximum(np.linalg.norm(delta, axis=-1), 1e-3)
-        force = (k * k) / distance**2 - adjacency * distance / k
-        np.fill_diagonal(force, 0.0)
-        displacement = np.einsum("ij,ijk->ik", force, delta)
-        # Gentle gravity keeps loners and separate friend groups from drifting off the page.
-        displacement -= 0.6 * k * pos * np.linalg.norm(pos, axis=1, keepdims=True)
-        length = np.maximum(np.linalg.norm(displacement, axis=1, keepdims=True), 1e-9)
-        pos += displacement / length * np.minimum(length, temperature)
-        temperature -= cooling
-    low, high = pos.min(axis=0), pos.max(axis=0)
+    if graph.number_of_nodes() == 1:
+        return {node: _Point(0.5, 0.5) for node in graph}
+    pos = nx.spring_layout(graph, seed=_SEED, iterations=_ITERATIONS)
+    xs = [float(p[0]) for p in pos.values()]
+    ys = [float(p[1]) for p in pos.values()]
+    low_x, high_x, low_y, high_y = min(xs), max(xs), min(ys), max(ys)
     # Fill the square, but never squash a layout by more than _MAX_STRETCH.
-    extent = np.maximum(high - low, 1e-9)
-    extent = np.maximum(extent, extent.max() / _MAX_STRETCH)
-    unit = (pos - (low + high) / 2) / extent + 0.5
-    return {node: _Point(float(unit[index[node], 0]), float(unit[index[node], 1])) for node in nodes}
+    longest = max(high_x - low_x, high_y - low_y, 1e-9)
+    extent_x = max(high_x - low_x, longest / _MAX_STRETCH)
+    extent_y = max(high_y - low_y, longest / _MAX_STRETCH)
+    mid_x, mid_y = (low_x + high_x) / 2, (low_y + high_y) / 2
+    return {
+        node: _Point((float(p[0]) - mid_x) / extent_x + 0.5, (float(p[1]) - mid_y) / extent_y + 0.5)
+        for node, p in pos.items()
+    }
 
 
 def _choose_nodes(data: ReportData, figures: SeasonFigures) -> list[int]:
@@ -169,24 +161,6 @@ def _legend(data: ReportData, top: float) -> list[str]:
     return parts
 
 
-def _components(nodes: Sequence[int], edges: Sequence[tuple[int, int]]) -> list[list[int]]:
-    parent = {n: n for n in nodes}
-
-    def root(n: int) -> int:
-        while parent[n] != n:
-            parent[n] = parent[parent[n]]
-            n = parent[n]
-        return n
-
-    for a, b in edges:
-        if a in parent and b in parent:
-            parent[root(a)] = root(b)
-    groups: dict[int, list[int]] = {}
-    for n in nodes:
-        groups.setdefault(root(n), []).append(n)
-    return sorted((sorted(g) for g in groups.values()), key=lambda g: (-len(g), g[0]))
-
-
 def _shelves(sides: Sequence[float], target: float) -> tuple[list[list[int]], float, float]:
     rows: list[list[int]] = []
     width = 0.0
@@ -233,7 +207,10 @@ def _place(
 
     One spring layout over everything would push separate groups to the far corners.
     """
-    components = _components(nodes, edges)
+    graph = friend_graph(nodes, edges)
+    components = sorted(
+        (sorted(c) for c in nx.connected_components(graph)), key=lambda group: (-len(group), group[0])
+    )
     groups = [c for c in components if len(c) > 1]
     loners = [c[0] for c in components if len(c) == 1]
     inner_w = _WIDTH - 2 * _MARGIN
@@ -255,9 +232,7 @@ def _place(
             cell = sides[i] * scale
             cell_w = cell * stretch
             pad_x, pad_y = cell_w * 0.05 + 36, cell * 0.04 + 14
-            group = groups[i]
-            group_set = set(group)
-            unit = spring_layout(group, [(a, b) for a, b in edges if a in group_set and b in group_set])
+            unit = spring_layout(graph.subgraph(groups[i]))
             top = y + (row_h - cell) / 2
             for n, p in unit.items():
                 at[n] = _Point(x + pad_x + p.x * (cell_w - 2 * pad_x), top + pad_y + p.y * (cell - 2 * pad_y))
@@ -379,7 +354,7 @@ def network_svg(data: ReportData, figures: SeasonFigures) -> NetworkPicture | No
             f'fill="{colour}" stroke="#fffdf8" stroke-width="{_fmt(min(2.0, r / 5))}"/>'
         )
         if n in named:
-            name = result.name if len(result.name) <= 18 else result.name[:17] + "…"
+            name = truncate(result.name, 18)
             parts.append(
                 f'<text x="{_fmt(p.x)}" y="{_fmt(p.y + r + 14)}" class="net-name" text-anchor="middle">'
                 f'{escape(name)} <tspan class="net-score">{result.final_score}</tspan></text>'
