@@ -19,6 +19,8 @@ from game.text import truncate
 
 # Above this many citizens one line each is spaghetti: draw the spread instead.
 MAX_LINES = 12
+# Up to this many citizens each one's line is drawn (hidden in a crowd), so a reader can pick it.
+FOLLOW_LIMIT = 120
 SPREAD = "#4a5a85"  # neutral, so the bands read over any tier colour
 _TOP_BARS = 12
 
@@ -80,6 +82,11 @@ def _spread_labels(wanted: list[float], gap: float, low: float, high: float) -> 
     return placed
 
 
+def followable(figures: SeasonFigures) -> bool:
+    """Whether the score chart carries one line per citizen that a reader can pick out."""
+    return len(figures.timeline.scores) <= FOLLOW_LIMIT
+
+
 def _time_axis(ax: Axes, tz: tzinfo | None) -> None:
     # matplotlib.dates has no type hints.
     locator = mdates.AutoDateLocator(tz=tz, minticks=4, maxticks=9)  # type: ignore[no-untyped-call]
@@ -121,6 +128,7 @@ def scores_over_time(data: ReportData, figures: SeasonFigures) -> str | None:
                     lw=2.1,
                     path_effects=halo,
                     zorder=3,
+                    gid=f"line-{number}",
                 )
                 finals.append((float(series[-1]), result))
             finals.sort(key=lambda item: item[0])
@@ -166,6 +174,19 @@ def scores_over_time(data: ReportData, figures: SeasonFigures) -> str | None:
                 label="lowest",
             )
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+            if followable(figures):
+                # Hidden until the reader picks the citizen (the page's CSS shows it).
+                for number, series in timeline.scores.items():
+                    ax.plot(
+                        x,
+                        [*series, series[-1]],
+                        drawstyle="steps-post",
+                        color=score_colour(results[number].final_score, data.score_floor, data.score_ceiling),
+                        lw=2.4,
+                        path_effects=halo,
+                        zorder=4,
+                        gid=f"follow-{number}",
+                    )
         ax.axhline(data.start_score, color=MUTED, lw=0.8, ls=(0, (4, 3)), zorder=1)
         ax.set_xlim(x[0], x[-1] if x[-1] > x[0] else x[0] + 1)
         _time_axis(ax, tz)
