@@ -19,8 +19,9 @@ from game.text import truncate
 
 # Above this many citizens one line each is spaghetti: draw the spread instead.
 MAX_LINES = 12
-# Up to this many citizens each one's line is drawn (hidden in a crowd), so a reader can pick it.
-FOLLOW_LIMIT = 120
+# Up to this many citizens each one's line is drawn (hidden in a crowd), so a reader can pick it; in a bigger
+# crowd the hidden lines would add more drawing time and page weight than one picker is worth.
+FOLLOW_LIMIT = 60
 SPREAD = "#4a5a85"  # neutral, so the bands read over any tier colour
 _TOP_BARS = 12
 
