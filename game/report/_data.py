@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
+from game.vocabulary import SourceKind
 
-class SourceKind(StrEnum):
-    """What caused a ledger entry."""
-
-    MESSAGE = "message"
-    PURCHASE = "purchase"
-    FINANCE = "finance"
-    FRIEND = "friend"
-    MODERATOR = "moderator"
-    APPEAL = "appeal"
+__all__ = [
+    "Friendship",
+    "ReportAppeal",
+    "ReportCitizen",
+    "ReportData",
+    "ReportEntry",
+    "ReportPermit",
+    "SourceKind",
+    "TierBand",
+]
 
 
 def _require_aware(value: datetime | None, what: str) -> None:
@@ -126,6 +127,7 @@ class ReportData:
 
     ``ended_at`` is ``None`` for a report asked for while the season still runs; ``generated_at``
     is passed in (never read from the clock) so the same data always renders the same file.
+    ``score_floor..score_ceiling`` is the scenario's score range and ``tiers`` its tiers, ascending.
     """
 
     guild_name: str
@@ -135,8 +137,8 @@ class ReportData:
     ended_at: datetime | None
     generated_at: datetime
     start_score: int
-    score_floor: int = 350
-    score_ceiling: int = 950
+    score_floor: int
+    score_ceiling: int
     tiers: tuple[TierBand, ...] = ()
     discussion_prompts: tuple[str, ...] = ()
     citizens: tuple[ReportCitizen, ...] = ()
