@@ -83,8 +83,8 @@ _REPEAT_BYTES = re.compile(rb"([a-z0-9])\1+")
 _REPEAT = re.compile(r"(\w)\1+")
 _FIRST_GROUP = operator.methodcaller("group", 1)  # a C-level replacement: no Python call per repeat
 # The core of a run of non-space characters: from its first letter or digit (or a leading @ $ |)
-# to its last letter or digit.
-_CORE = re.compile(r"[@$|]*[^\W_](?:\S*[^\W_])?")
+# to its last letter or digit (or a trailing @ $).
+_CORE = re.compile(r"[@$|]*[^\W_](?:\S*[^\W_])?[@$]*")
 # Punctuation inside a word (what the glued reading reads differently), or a leading @ $ |.
 _INSIDE = re.compile(r"[^\W_](?:[^\w\s]|_)+[^\W_]|(?<!\S)[@$|]+[^\W_]")
 # Symbols that stand for letters only inside a word: ! ( + at the start of a core are punctuation.
@@ -251,7 +251,8 @@ def _finish_unicode(text: str) -> str:
         if word.isascii():
             words.append(word.encode("ascii").translate(_WORD_TABLE).decode("ascii"))
         elif _UNSPACED_CHAR.search(word):
-            words += _UNSPACED_CHAR.sub(r" \g<0> ", word).split()
+            # A character repeated is read once here too, before each becomes a word of its own.
+            words += _UNSPACED_CHAR.sub(r" \g<0> ", _REPEAT.sub(_FIRST_GROUP, word)).split()
         else:
             words.append(word.replace("l", "i"))
     return _squeeze_and_split(" ".join(words))
@@ -276,9 +277,17 @@ def phrase_keys(phrase: str) -> list[str]:
     """Every folded form of ``phrase`` the matcher looks for (see the module docstring), first the
     words reading; without duplicates."""
     words = fold_words(phrase)
-    letters = len(words.replace(" ", ""))
+    parts = words.split()
+    # A repeat across two words is read once when they are glued ("positive energy" is
+    # "positivenergy"), but a phrase glued must not become a part of itself: "a a" is not "a".
+    parts_of_it = {
+        form
+        for start in range(len(parts))
+        for end in range(start + 1, len(parts) + 1)
+        if end - start < len(parts)
+        for form in (" ".join(parts[start:end]), fold_glued("".join(parts[start:end])))
+    }
     glued = (fold_glued(phrase), fold_glued("".join(phrase.split())))
-    # Not when a repeat across two words was read once: "a a" is not "a".
-    keys = [words, *(key for key in glued if len(key.replace(" ", "")) == letters)]
-    keys += _digit_spellings(words.split())
+    keys = [words, *(key for key in glued if key not in parts_of_it)]
+    keys += _digit_spellings(parts)
     return [key for key in dict.fromkeys(keys) if key]
