@@ -85,8 +85,8 @@ _FIRST_GROUP = operator.methodcaller("group", 1)  # a C-level replacement: no Py
 # The core of a run of non-space characters: from its first letter or digit (or a leading @ $ |)
 # to its last letter or digit (or a trailing @ $).
 _CORE = re.compile(r"[@$|]*[^\W_](?:\S*[^\W_])?[@$]*")
-# Punctuation inside a word (what the glued reading reads differently), or a leading @ $ |.
-_INSIDE = re.compile(r"[^\W_](?:[^\w\s]|_)+[^\W_]|(?<!\S)[@$|]+[^\W_]")
+# Punctuation inside a word (what the glued reading reads differently), a leading @ $ |, a trailing @ $.
+_INSIDE = re.compile(r"[^\W_](?:[^\w\s]|_)+[^\W_]|(?<!\S)[@$|]+[^\W_]|[^\W_][@$]+(?!\S)")
 # Symbols that stand for letters only inside a word: ! ( + at the start of a core are punctuation.
 _LEADING_PUNCTUATION = re.compile(r"(?<![^\W_])[!(+]+")
 # Two or more single letters or digits in a row, as words (the padded form: in " words ").

@@ -102,6 +102,7 @@ def test_ascii_fast_path_agrees_with_the_general_path(text: str) -> None:
         ("(h@rmony)", "harmony"),
         ("$tock cr@sh", "stock crash"),
         ("v0t!ng", "voting"),
+        ("politic$ and Umbrell@", "poitics and umbreia"),
         ("don't", "dont"),
         ("I give up", "i give up"),  # one single letter is a word
     ],
