@@ -21,8 +21,9 @@ The words reading (:func:`fold_words`), used for every message and for its diges
 The glued reading (:func:`fold_glued`), only when it differs from the words reading:
     Within a run of non-space characters, punctuation no longer breaks words: it is dropped
     ("t.i.a.n.a.n.m.e.n", "Tian-an_men" -> "tiananmen"), except the symbols written for letters,
-    which become them (@ a, $ s, | i at the start of a word or inside it; ! i, ( c, + t inside a
-    word: "h@rmony", "$tock", "v0t!ng"); punctuation around a word is still dropped ("vote!").
+    which become them (@ a and $ s anywhere in a word, | i at its start or inside it, ! i, ( c and
+    + t only inside it: "h@rmony", "$tock", "politic$", "v0t!ng"); other punctuation around a word
+    is dropped ("vote!").
     Then a run of single letters or digits is one word ("t i a n a n m e n" -> "tiananmen"), and
     steps 3 to 6 as above.
 
@@ -30,7 +31,7 @@ A phrase is folded into its words reading, its glued reading, the glued reading 
 its spaces removed (so "tankman" and "t a n k m a n" are "tank man"), and the readings in which a
 word made only of letters that digits stand for is written in digits ("5ou7h ch1n4 534").
 
-What folding deliberately does not do is in the module's documentation (docs/censor.md): it does
+What folding deliberately does not do is told in docs/censor.md: it does
 not translate or transliterate (no pinyin for Chinese characters, no Latin for a Cyrillic word),
 does not guess at letters that look alike only in pairs ("rn" for "m", "vv" for "w"), and does not
 match inside words, so "Tianjin", "harmonica" and "voters" are ordinary words.
@@ -91,7 +92,14 @@ _INSIDE = re.compile(r"[^\W_](?:[^\w\s]|_)+[^\W_]|(?<!\S)[@$|]+[^\W_]|[^\W_][@$]
 _LEADING_PUNCTUATION = re.compile(r"(?<![^\W_])[!(+]+")
 # Two or more single letters or digits in a row, as words (the padded form: in " words ").
 _SINGLES = re.compile(r"(?<!\S)[a-z0-9](?: [a-z0-9](?!\S))+")
-_SINGLES_PADDED = re.compile(r" [a-z0-9] [a-z0-9] ")
+_SINGLES_INSIDE = re.compile(r" [a-z0-9] [a-z0-9](?= |$)")
+_SINGLES_FIRST = re.compile(r"[a-z0-9] [a-z0-9](?= |$)")
+
+
+def _has_singles(words: str) -> bool:
+    """Two single letters or digits in a row in ``words`` (words separated by single spaces)."""
+    return _SINGLES_FIRST.match(words) is not None or _SINGLES_INSIDE.search(words) is not None
+
 # Han ideographs and kana: written without spaces, so each character is a word of its own.
 _UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
@@ -188,7 +196,7 @@ def readings(text: str) -> tuple[str, str | None]:
     words = _ascii_words(data.translate(_WORD_TABLE))
     # Only punctuation inside a word or single letters in a row can give another reading.
     if len(data.translate(None, _PUNCTUATION)) == len(data):
-        if _SINGLES_PADDED.search(f" {words} ") is None:
+        if not _has_singles(words):
             return words, None
     elif not _may_glue(text, words):
         return words, None
@@ -197,7 +205,7 @@ def readings(text: str) -> tuple[str, str | None]:
 
 
 def _may_glue(text: str, words: str) -> bool:
-    return _INSIDE.search(text) is not None or _SINGLES_PADDED.search(f" {words} ") is not None
+    return _INSIDE.search(text) is not None or _has_singles(words)
 
 
 def fold_words(text: str) -> str:
@@ -239,7 +247,7 @@ def _glued_unicode(text: str) -> str:
 def _join_singles(text: str) -> str:
     """Single letters or digits in a row, as words, made one word."""
     text = " ".join(text.split())
-    if _SINGLES_PADDED.search(f" {text} ") is None:
+    if not _has_singles(text):
         return text
     return _SINGLES.sub(lambda match: match.group().replace(" ", ""), text)
 
