@@ -100,6 +100,7 @@ def _has_singles(words: str) -> bool:
     """Two single letters or digits in a row in ``words`` (words separated by single spaces)."""
     return _SINGLES_FIRST.match(words) is not None or _SINGLES_INSIDE.search(words) is not None
 
+
 # Han ideographs and kana: written without spaces, so each character is a word of its own.
 _UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
