@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from game.rules.folding import _glued_unicode, _words_unicode, fold_glued, fold_words
@@ -86,6 +86,7 @@ def test_normalize_text(text: str, normal: str) -> None:
     assert normalize_text(text) == normal
 
 
+@settings(deadline=None)
 @given(st.text(alphabet=st.characters(max_codepoint=127)))
 def test_ascii_fast_path_agrees_with_the_general_path(text: str) -> None:
     assert fold_words(text) == _words_unicode(text.casefold())
@@ -123,6 +124,8 @@ word_chars = st.text(alphabet="npqruvwxyNPQUñДж", min_size=1, max_size=3)
 separators = st.text(alphabet=" \t\n.,!?;:-()'\"/_", min_size=1, max_size=3)
 
 
+# No deadline: the first non-ASCII letter loads the look-alike table, which takes a while once.
+@settings(deadline=None)
 @given(st.lists(words, min_size=1, max_size=3), word_chars, word_chars, noise, noise)
 def test_matcher_never_matches_inside_a_word(
     phrase_words: list[str], before: str, after: str, left: str, right: str
@@ -137,6 +140,7 @@ def test_matcher_never_matches_inside_a_word(
     assert judged(matcher, f"{left} {phrase} {right}") == [("topic", -30)]
 
 
+@settings(deadline=None)
 @given(st.lists(words, min_size=1, max_size=3), separators, separators, noise, noise, st.booleans())
 def test_matcher_finds_a_whole_phrase_whatever_the_case_and_punctuation(
     phrase_words: list[str], sep_left: str, sep_right: str, left: str, right: str, shout: bool
