@@ -72,6 +72,11 @@ class ErrorCode(enum.StrEnum):
     PRICE_OUT_OF_RANGE = "price_out_of_range"  # low, high
     TOO_MANY_GAME_CHANNELS = "too_many_game_channels"  # limit
     TIER_KEY_INVALID = "tier_key_invalid"
+    # Decrees
+    DECREE_NOT_FOUND = "decree_not_found"  # decree (as typed), choices (keys of the optional decrees)
+    DECREE_SCHEDULED = "decree_scheduled"  # name
+    DECREE_IN_FORCE = "decree_in_force"  # name
+    DECREE_NOT_IN_FORCE = "decree_not_in_force"  # decree (as typed), choices (keys in force)
     # Appeals
     ENTRY_NOT_YOURS = "entry_not_yours"  # entry_id
     ENTRY_IS_REVERSAL = "entry_is_reversal"  # entry_id

@@ -20,6 +20,7 @@ class SourceKind(StrEnum):
     FRIEND = "friend"
     MODERATOR = "moderator"
     APPEAL = "appeal"
+    DECREE = "decree"
 
 
 def _require_aware(value: datetime | None, what: str) -> None:

@@ -24,7 +24,7 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -109,6 +109,9 @@ class AuditRun:
         self.ledger_queued = 0  # ledger rows already queued for insertion
         self.cpu: dict[str, float] = {}
         self._cpu_mark = time.process_time()
+        # Runs once the scores are final, before they are written: the decrees due at this audit
+        # (an amnesty moves scores); returns how many ledger entries it wrote.
+        self.before_write: Callable[[dict[int, CitizenState], Driver], Awaitable[int]] | None = None
 
     def stats(self, duration: float) -> dict[str, Any]:
         return {
@@ -176,6 +179,9 @@ class AuditRun:
         mark = self.lap("ledger_write", mark)
         await self._social()
         mark = self.lap("social", mark)
+        if self.before_write is not None:
+            self.ledger_entries += await self.before_write(self.citizens, self.driver)
+            mark = self.lap("decrees", mark)
         await self._write_citizens()
         self.lap("citizens_write", mark)
 
