@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import pytest
 import simcord
 
+from bot.utils.decrees import TIMELINE_FIELD, timeline_lines
 from game.models import DecreeRecord, LedgerEntry, SourceKind
+from game.services.decrees import DecreeBoard, DecreeLine
 from tests.support.bureau import (
     Town,
     assert_refused,
@@ -86,3 +91,26 @@ async def test_a_plain_member_may_not_issue(sim: simcord.Env, town: Town) -> Non
     open_bureau_commands(sim, town.guild, town.guild.default_role)
     assert_refused(await town.plain.slash(town.square, "decree issue", decree="market-amnesty"))
     assert await rows(sim, DecreeRecord) == []
+
+
+async def test_status_and_help_show_a_public_timeline(sim: simcord.Env, town: Town) -> None:
+    await town.mod.slash(town.square, "decree issue", decree="praise-campaign")
+    ana = town.guild.add_member(sim.create_user("ana"))
+    await enrol(sim, town, ana)
+
+    for actor, command in ((town.mod, "season status"), (ana, "help")):
+        embed = reply(await actor.slash(town.square, command)).embeds[0]
+        fields = {field.name: field.value for field in embed.fields}
+        timeline = fields[TIMELINE_FIELD]
+        assert "**Positive energy campaign** `praise-campaign`: from audit 1" in timeline
+        assert "through audit 12" in timeline
+        assert "**The pilot scheme** `pilot-scheme`: <t:" in timeline
+
+
+def test_a_secret_timeline_is_not_shown() -> None:
+    line = DecreeLine(
+        key="crackdown", name="The Crackdown", description="", optional=False, record_id=1, from_audit=3
+    )
+    board = DecreeBoard(public=False, in_force=(line,), coming=(), optional=(), past=())
+    assert timeline_lines(board, datetime.now(UTC)) is None
+    assert timeline_lines(replace(board, public=True), datetime.now(UTC)) is not None
