@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from game.report._timeline import ReportDecree
 
 
 class SourceKind(StrEnum):
@@ -145,6 +149,8 @@ class ReportData:
     friendships: tuple[Friendship, ...] = ()
     permits: tuple[ReportPermit, ...] = ()
     appeals: tuple[ReportAppeal, ...] = ()
+    # The decrees that took effect, in order (game.report._timeline measures what they did).
+    decrees: tuple[ReportDecree, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(self.started_at, "started_at")

@@ -14,6 +14,8 @@ from game.db import transaction
 from game.errors import Conflict, ErrorCode, NotFound
 from game.models import DecreeRecord, Enrollment, OutboxKind, ShopItem, SourceKind
 from game.payloads import DecreeNews, load_payload
+from game.report._timeline import decree_impacts
+from game.report.build import build_report_data
 from game.scenario import Scenario, restore_scenario
 from game.services.audits import run_audit_now
 from game.services.decrees import decree_board, issue_decree, revoke_decree
@@ -155,6 +157,19 @@ async def test_the_timeline_changes_the_rules_audit_by_audit(engine: AsyncEngine
     assert all(r.reason.startswith("Amnesty (The snack pardon)") for r in reversals)
     await assert_books_balance(engine, season)
     assert await say_and_audit(engine, season, ana, 6, "out of snacks") == []  # lifted
+
+    # The debrief knows the timeline and what each decree did around it.
+    async with transaction(engine) as session:
+        data = await build_report_data(session, season)
+    assert [(d.key, d.from_audit, d.until_audit) for d in data.decrees] == [
+        ("ban", 2, None),
+        ("crackdown", 3, 4),
+        ("pardon", 6, None),
+    ]
+    impacts = {impact.decree.key: impact for impact in decree_impacts(data, window=2)}
+    assert impacts["crackdown"].during is not None
+    assert impacts["crackdown"].during.speech_lost == 160.0  # (220 + 100) / 2 audits
+    assert impacts["pardon"].amnesty_points == 300
 
 
 async def test_moderators_issue_and_revoke_optional_decrees(engine: AsyncEngine) -> None:
