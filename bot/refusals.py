@@ -159,6 +159,9 @@ SENTENCES: dict[ErrorCode, Callable[[P], str]] = {
     ErrorCode.TIER_KEY_INVALID: lambda p: (
         "A tier key is 1 to 40 characters, such as `visa`; check the scenario's tiers."
     ),
+    ErrorCode.ENTRY_ALREADY_REVERSED: lambda p: (
+        f"Entry #{p['entry_id']} has already been reversed by a decree; its points are back."
+    ),
     ErrorCode.DECREE_NOT_FOUND: lambda p: (
         f"This season's scenario has no optional decree `{fmt.escape(str(p['decree']))}`"
         + (f"; choose one of {_keys(p['choices'])}." if p.get("choices") else "; it has none to issue.")

@@ -84,6 +84,7 @@ class ErrorCode(enum.StrEnum):
     ALREADY_APPEALED = "already_appealed"  # entry_id, status
     APPEAL_NOT_FOUND = "appeal_not_found"
     APPEAL_ALREADY_DECIDED = "appeal_already_decided"  # status
+    ENTRY_ALREADY_REVERSED = "entry_already_reversed"  # entry_id
     # The shop
     ITEM_NOT_SOLD = "item_not_sold"  # item (as typed)
     QUANTITY_OUT_OF_RANGE = "quantity_out_of_range"  # maximum

@@ -3,6 +3,7 @@ rules in force; moderators issue and revoke optional decrees; an amnesty reverse
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from game.payloads import DecreeNews, load_payload
 from game.report._timeline import decree_impacts
 from game.report.build import build_report_data
 from game.scenario import Scenario, restore_scenario
+from game.services.appeals import appealable_entries, file_appeal, grant_appeal
 from game.services.audits import run_audit_now
 from game.services.decrees import decree_board, issue_decree, revoke_decree
 from game.services.seasons import shop_row
@@ -26,6 +28,7 @@ from tests.factories.rows import (
     T0,
     assert_books_balance,
     audit,
+    citizen,
     classic,
     ledger,
     new_citizen,
@@ -258,3 +261,54 @@ async def test_issuing_twice_and_revoking_what_is_not_in_force_are_refused(engin
             await revoke_decree(session, guild_id=GUILD, key="mercy", moderator_id=MODERATOR, now=T0)
     assert missing.value.code is ErrorCode.DECREE_NOT_IN_FORCE
     assert missing.value.params["choices"] == ["campaign"]
+
+
+async def test_an_amnestied_penalty_is_not_paid_back_twice_by_an_appeal(engine: AsyncEngine) -> None:
+    season, ana = await setup(engine)
+    bo = await new_citizen(engine, season, user_id=2, name="bo", score=900)
+    await post(engine, season, ana, "tank man", at=T0 + timedelta(minutes=5))
+    await post(engine, season, bo, "tank man", at=T0 + timedelta(minutes=6))
+    await audit(engine, season, now=T0 + EVERY)
+    [ana_penalty] = [e for e in await ledger(engine, ana) if e.rule_key == "tiananmen-1989"]
+    [bo_penalty] = [e for e in await ledger(engine, bo) if e.rule_key == "tiananmen-1989"]
+    now = T0 + EVERY + timedelta(minutes=1)
+    async with transaction(engine) as session:
+        pending = await file_appeal(
+            session, guild_id=GUILD, user_id=1, entry_id=ana_penalty.id, reason="it was history", now=now
+        )
+    async with transaction(engine) as session:
+        await issue_decree(session, guild_id=GUILD, key="mercy", moderator_id=MODERATOR, now=now)
+
+    with pytest.raises(Conflict) as granted:
+        async with transaction(engine) as session:
+            await grant_appeal(session, guild_id=GUILD, appeal_id=pending.id, moderator_id=MODERATOR, now=now)
+    assert granted.value.code is ErrorCode.ENTRY_ALREADY_REVERSED
+    with pytest.raises(Conflict) as filed:
+        async with transaction(engine) as session:
+            await file_appeal(
+                session, guild_id=GUILD, user_id=2, entry_id=bo_penalty.id, reason="me too", now=now
+            )
+    assert filed.value.code is ErrorCode.ENTRY_ALREADY_REVERSED
+    async with transaction(engine) as session:
+        assert await appealable_entries(session, guild_id=GUILD, user_id=2) == ()
+    await assert_books_balance(engine, season)
+    assert (await citizen(engine, ana)).score == 900
+
+
+async def test_two_moderators_issuing_at_once_issue_once(engine: AsyncEngine) -> None:
+    season, _ana = await setup(engine)
+
+    async def issue() -> object:
+        try:
+            async with transaction(engine) as session:
+                return await issue_decree(
+                    session, guild_id=GUILD, key="campaign", moderator_id=MODERATOR, now=T0
+                )
+        except Conflict as error:
+            return error.code
+
+    outcomes = await asyncio.gather(issue(), issue())
+    assert sorted(map(str, outcomes)).count(str(ErrorCode.DECREE_IN_FORCE)) == 1
+    async with engine.connect() as connection:
+        rows = (await connection.execute(sa.select(decree_t).where(decree_t.c.season_id == season))).all()
+    assert [row.decree_key for row in rows] == ["campaign"]
