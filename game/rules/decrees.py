@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from game.scenario import Decree, Scenario
@@ -106,22 +106,29 @@ def rules_in_force(base: Scenario, decrees: Sequence[Decree]) -> RulesInForce:
     catalogue = {item.key: item for item in base.catalogue}
     friends = base.friends
     penalty_factor = reward_factor = Fraction(1)
+    penalty_by: list[str] = []
+    reward_by: list[str] = []
+    added: set[str] = set()
     mandatory = False
     for decree in decrees:
         for effect in decree.effects:
             if isinstance(effect, ForbidTopic):
                 permits.pop(effect.key, None)
                 forbidden[effect.key] = effect.as_rule()
+                added.add(effect.key)
             elif isinstance(effect, RequirePermit):
                 forbidden.pop(effect.key, None)
                 permits[effect.key] = effect.as_rule()
+                added.add(effect.key)
             elif isinstance(effect, LiftTopic):
                 forbidden.pop(effect.topic, None)
                 permits.pop(effect.topic, None)
             elif effect.kind == EffectKind.SCALE_PENALTIES:
                 penalty_factor *= _factor(effect.factor)
+                penalty_by.append(decree.name)
             elif effect.kind == EffectKind.SCALE_REWARDS:
                 reward_factor *= _factor(effect.factor)
+                reward_by.append(decree.name)
             elif isinstance(effect, SetPrice):
                 if effect.item in catalogue:
                     catalogue[effect.item] = catalogue[effect.item].model_copy(update={"price": effect.price})
@@ -133,23 +140,35 @@ def rules_in_force(base: Scenario, decrees: Sequence[Decree]) -> RulesInForce:
                 mandatory = True
             elif isinstance(effect, FriendsFactor):
                 friends = friends.model_copy(update={"factor": effect.factor})
+    _keep_apart(forbidden, permits, base, added)
+    penalty_note = _note(penalty_factor, penalty_by)
+    reward_note = _note(reward_factor, reward_by)
     speech = base.speech.model_copy(
         update={
             "forbidden": tuple(
                 rule.model_copy(
-                    update={"penalty": scaled(rule.penalty, penalty_factor, low=PENALTY_FLOOR, high=-1)}
+                    update={
+                        "penalty": scaled(rule.penalty, penalty_factor, low=PENALTY_FLOOR, high=-1),
+                        "name": _named(rule.name, penalty_note),
+                    }
                 )
                 for rule in forbidden.values()
             ),
             "permit_required": tuple(
                 rule.model_copy(
-                    update={"penalty": scaled(rule.penalty, penalty_factor, low=PENALTY_FLOOR, high=-1)}
+                    update={
+                        "penalty": scaled(rule.penalty, penalty_factor, low=PENALTY_FLOOR, high=-1),
+                        "name": _named(rule.name, penalty_note),
+                    }
                 )
                 for rule in permits.values()
             ),
             "approved": tuple(
                 rule.model_copy(
-                    update={"bonus": scaled(rule.bonus, reward_factor, low=1, high=BONUS_CEILING)}
+                    update={
+                        "bonus": scaled(rule.bonus, reward_factor, low=1, high=BONUS_CEILING),
+                        "name": _named(rule.name, reward_note),
+                    }
                 )
                 for rule in base.speech.approved
             ),
@@ -159,6 +178,48 @@ def rules_in_force(base: Scenario, decrees: Sequence[Decree]) -> RulesInForce:
         update={"speech": speech, "catalogue": tuple(catalogue.values()), "friends": friends}
     )
     return RulesInForce(scenario=scenario, decrees=tuple(decrees), mandatory_enrolment=mandatory)
+
+
+NAME_LIMIT = 100
+
+
+def _note(factor: Fraction, by: Sequence[str]) -> str:
+    """How the ledger's reasons name a multiplier: ``x2 by decree: The Crackdown``."""
+    if factor == 1:
+        return ""
+    return f"x{float(factor):g} by decree: {', '.join(by)}"
+
+
+def _named(name: str, note: str) -> str:
+    """A topic's name with the decree behind its numbers, which the ledger's reasons quote."""
+    if not note:
+        return name
+    return f"{name} ({note})"[:NAME_LIMIT]
+
+
+def _keep_apart(forbidden: dict[str, Any], permits: dict[str, Any], base: Scenario, added: set[str]) -> None:
+    """A phrase belongs to one topic, a key to one rule: a decree's topic gives up what the season's own
+    topics hold (a moderator may have added one since the pack was checked), and is dropped if nothing
+    is left, so the rules in force are always a valid scenario."""
+    from game.rules.speech import normalize_text
+
+    approved = {rule.key for rule in base.speech.approved}
+    taken = {
+        normalize_text(phrase)
+        for rules in (forbidden, permits)
+        for key, rule in rules.items()
+        if key not in added
+        for phrase in rule.phrases
+    } | {normalize_text(phrase) for rule in base.speech.approved for phrase in rule.phrases}
+    for rules in (forbidden, permits):
+        for key in [key for key in rules if key in added]:
+            kept = tuple(p for p in rules[key].phrases if normalize_text(p) not in taken)
+            if key in approved or not kept:
+                del rules[key]
+                continue
+            taken |= {normalize_text(p) for p in kept}
+            if kept != rules[key].phrases:
+                rules[key] = rules[key].model_copy(update={"phrases": kept})
 
 
 def rules_at(base: Scenario, spans: Iterable[DecreeSpan], audit_number: int) -> RulesInForce:

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from game.errors import Conflict, ErrorCode, NotAllowed, NotFound
+from game.errors import Conflict, ErrorCode, NotAllowed, NotFound, ScenarioError
 from game.models import Audit, Season, SeasonStatus
 from game.rules.schedule import next_on_grid
 from game.services.audits.announcements import write_announcements, write_season_end
@@ -185,7 +185,16 @@ async def _audit(
             in_force = await decrees.load()
             if in_force.decrees:
                 # The rules in force at this audit: the season's, with its decrees (game.rules.decrees).
-                compiled = compile_rules(in_force.scenario.model_dump(mode="json"))
+                try:
+                    compiled = compile_rules(in_force.scenario.model_dump(mode="json"))
+                except ScenarioError:
+                    # Never expected (the rules keep decrees apart from the season's own topics); an
+                    # audit that cannot run would stop the season, so it plays by the season's rules.
+                    log.exception(
+                        "season %s: the decrees in force do not compile; audit %s ignores them",
+                        season_id,
+                        number,
+                    )
             run = AuditRun(
                 connection=connection,
                 season_id=season_id,

@@ -16,7 +16,7 @@ from game.rules.decrees import (
     span_after,
 )
 from game.rules.speech import SpeechMatcher
-from game.scenario import load_scenario
+from game.scenario import TopicKind, load_scenario, with_topic_added
 
 NIGHT = load_scenario("game-night")
 START = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
@@ -143,3 +143,29 @@ def test_decrees_fall_due_by_position_once_each() -> None:
         NIGHT.timeline.decree("snack-amnesty"), started_at=START, ends_at=END,
         first_audit_at=START, audit_every=timedelta(minutes=2),
     ) is None  # fmt: skip
+
+
+def test_the_ledger_reasons_name_the_decree_behind_a_multiplier() -> None:
+    rules = rules_in_force(NIGHT, [NIGHT.timeline.decree("crackdown")]).scenario
+    findings = SpeechMatcher.from_scenario(rules).judge_message("tank man")
+    assert [(f.delta, f.reason) for f in findings] == [
+        (-240, 'Forbidden topic, the 1989 Tiananmen protests (x2 by decree: The Crackdown): "tank man"')
+    ]
+
+
+def test_a_decree_topic_gives_way_to_a_topic_a_moderator_added_since() -> None:
+    """The season's copy may hold a topic added after the pack was checked: the rules in force stay
+    valid (a phrase belongs to one topic) instead of stopping the audit."""
+    edited = with_topic_added(
+        NIGHT, kind=TopicKind.FORBIDDEN, key="bowl", name="the bowl", phrases=["the bowl is empty"], delta=-5
+    )
+    shortage = edited.timeline.decree("snack-shortage")
+    rules = rules_in_force(edited, [shortage]).scenario
+    type(rules).model_validate(rules.model_dump(mode="json"))
+    assert "the bowl is empty" not in rules.topic("snack-shortage").phrases
+    taken_whole = with_topic_added(
+        NIGHT, kind=TopicKind.APPROVED, key="snack-shortage", name="fine", phrases=["all good"], delta=5
+    )
+    rules = rules_in_force(taken_whole, [taken_whole.timeline.decree("snack-shortage")]).scenario
+    type(rules).model_validate(rules.model_dump(mode="json"))
+    assert [rule.key for rule in rules.speech.forbidden if rule.key == "snack-shortage"] == []
