@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -274,20 +275,20 @@ async def _announce(
     season: Season,
     record: RecordView,
     decree: Decree,
-    event: str,
+    event: Literal["took_effect", "revoked"],
     scenario_before: Scenario,
     now: datetime,
     points: int = 0,
     pardoned: int = 0,
 ) -> None:
     assert season.id is not None
-    assert event in ("took_effect", "revoked")
     row = news_row(
         guild_id=season.guild_id,
         record=record,
         decree=decree,
-        event="took_effect" if event == "took_effect" else "revoked",
+        event=event,
         scenario_before=scenario_before,
+        base=scenario_of(season),
         next_audit_at=season.next_audit_at,
         next_audit=season.last_audit_number + 1,
         audit_every=timedelta(seconds=season.audit_every_s),

@@ -23,10 +23,14 @@ if TYPE_CHECKING:
 __all__ = ["changes_of", "news_row"]
 
 
-def changes_of(decree: Decree, scenario: Scenario) -> tuple[DecreeChange, ...]:
+def changes_of(decree: Decree, scenario: Scenario, base: Scenario | None = None) -> tuple[DecreeChange, ...]:
     """What ``decree`` changes, as facts, with names and old values from ``scenario`` (the rules in
     force before it)."""
+    # Topics by the season's own names where it has them (the rules in force may note a decree's
+    # multiplier in a name), else as the rules in force name them.
     topics = {rule.key: rule for _, _, rule in scenario.speech.topics()}
+    if base is not None:
+        topics |= {rule.key: rule for _, _, rule in base.speech.topics()}
     items = {item.key: item for item in scenario.catalogue}
     changes: list[DecreeChange] = []
     for effect in decree.effects:
@@ -74,6 +78,7 @@ def news_row(
     decree: Decree,
     event: Literal["took_effect", "lapsed", "revoked"],
     scenario_before: Scenario,
+    base: Scenario | None = None,
     next_audit_at: datetime,
     next_audit: int,
     audit_every: timedelta,
@@ -93,7 +98,7 @@ def news_row(
         decree_key=decree.key,
         name=decree.name,
         description=decree.description,
-        changes=changes_of(decree, scenario_before),
+        changes=changes_of(decree, scenario_before, base),
         from_audit=record.after_audit + 1,
         until_audit=last,
         until_at=None if until_at is None else min(until_at, ends_at),

@@ -374,6 +374,7 @@ class DecreeState:
                         decree=decree,
                         event="lapsed",
                         scenario_before=self.rules.scenario,
+                        base=self.base,
                         **common,
                     )
                 )
@@ -384,6 +385,7 @@ class DecreeState:
                     decree=decree,
                     event="took_effect",
                     scenario_before=self.rules.scenario,
+                    base=self.base,
                     reversed_points=points,
                     pardoned=pardoned,
                     **common,
