@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from game.report import ReportCitizen, ReportData, ReportEntry, SourceKind
-from game.report._timeline import ReportDecree, decree_impacts
+from game.report._timeline import ReportDecree, decree_impacts, timeline_html
 
 T0 = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
 
@@ -87,3 +88,24 @@ def test_a_decree_before_the_first_audit_has_no_before() -> None:
     (impact,) = decree_impacts(data)
     assert impact.before is None
     assert impact.rows()[0][1] == "–"
+
+
+def test_the_timeline_section_escapes_and_lists_each_decree() -> None:
+    decree = ReportDecree(key="k", name="<b>Crack</b>", source="moderator", took_effect_at=T0, from_audit=2)
+    data = ReportData(
+        guild_name="g",
+        season_title="s",
+        scenario_name="Classic",
+        started_at=T0,
+        ended_at=None,
+        generated_at=T0,
+        start_score=600,
+        entries=(entry(1, 1, 1, -40, SourceKind.MESSAGE), entry(2, 1, 2, -80, SourceKind.MESSAGE)),
+        decrees=(decree,),
+    )
+    html = timeline_html(data)
+    assert html.startswith('<section id="decrees">')
+    assert "&lt;b&gt;Crack&lt;/b&gt;" in html
+    assert "From audit 2 to the end, by a moderator" in html
+    assert '<td>Speech points lost per audit</td><td class="n">40.0</td><td class="n">80.0</td>' in html
+    assert timeline_html(replace(data, decrees=())) == ""
