@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import discord
 from pydantic import ValidationError
 
+from bot.logs import configure_logging
 from bot.settings import Settings
 
 log = logging.getLogger("citizen_score")
@@ -50,13 +51,6 @@ def client_id_from_token(token: str) -> int | None:
         return int(base64.b64decode(head + "=" * (-len(head) % 4)).decode())
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S"
-    )
-    logging.getLogger("discord.http").setLevel(max(logging.getLevelName(level), logging.INFO))
 
 
 def load_settings() -> Settings:

@@ -11,7 +11,6 @@ import asyncio
 import inspect
 import math
 import random
-import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -257,31 +256,3 @@ async def write_season_report(
     async with bot.transaction() as session:
         data = await build_report_data(session, season_id, guild_name=guild_name, now=now)
     return await asyncio.to_thread(write_report, data, out)
-
-
-def run_sandbox(args: argparse.Namespace) -> int:
-    from bot.__main__ import configure_logging
-
-    config = SandboxConfig.from_args(args)
-    problems = config.problems()
-    if problems:
-        for problem in problems:
-            print(f"citizen-score sandbox: {problem}", file=sys.stderr)
-        return 2
-    try:
-        load_scenario(config.scenario)
-    except GameError as error:
-        print(f"citizen-score sandbox: {error}", file=sys.stderr)
-        return 2
-    configure_logging("WARNING")
-    progress = Progress(quiet=config.quiet)
-    if args.preview:
-        from bot.sandbox._preview import run_preview
-
-        return run_preview(config, progress=progress)
-    result = asyncio.run(play_season(config, progress=progress))
-    progress.standings(result.standings, scenario=result.scenario, personas=result.personas)
-    progress.report(result.files.html, extra=(result.files.csv, result.files.json))
-    for bug in result.bot_errors:
-        print(f"citizen-score sandbox: the bot raised {bug!r} (see the log above)", file=sys.stderr)
-    return 1 if result.bot_errors else 0

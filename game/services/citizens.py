@@ -37,7 +37,7 @@ from game.services.lookup import (
 )
 from game.services.outbox import outbox_row
 from game.services.permits import PermitView, active_permits
-from game.services.queries import move_score_count, rank_of_score
+from game.services.ranks import move_score_count, rank_of_score
 from game.services.seasons import SeasonView, open_first_season
 
 __all__ = [
