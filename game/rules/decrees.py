@@ -96,7 +96,7 @@ class RulesInForce:
 def rules_in_force(base: Scenario, decrees: Sequence[Decree]) -> RulesInForce:
     """``base`` with ``decrees`` applied, in the order they took effect. ``base`` is not changed."""
     # Imported here: the rules load no pydantic, and EffectKind lives with the pack's models.
-    from game.scenario import EffectKind
+    from game.scenario import CatalogueItem, EffectKind, ForbiddenTopic, PermitTopic
     from game.scenario.timeline import AddItem, ForbidTopic, FriendsFactor, LiftTopic, RequirePermit, SetPrice
 
     if not decrees:
@@ -114,11 +114,15 @@ def rules_in_force(base: Scenario, decrees: Sequence[Decree]) -> RulesInForce:
         for effect in decree.effects:
             if isinstance(effect, ForbidTopic):
                 permits.pop(effect.key, None)
-                forbidden[effect.key] = effect.as_rule()
+                forbidden[effect.key] = ForbiddenTopic(
+                    key=effect.key, name=effect.name, phrases=effect.phrases, penalty=effect.penalty
+                )
                 added.add(effect.key)
             elif isinstance(effect, RequirePermit):
                 forbidden.pop(effect.key, None)
-                permits[effect.key] = effect.as_rule()
+                permits[effect.key] = PermitTopic(
+                    key=effect.key, name=effect.name, phrases=effect.phrases, penalty=effect.penalty
+                )
                 added.add(effect.key)
             elif isinstance(effect, LiftTopic):
                 forbidden.pop(effect.topic, None)
@@ -133,7 +137,7 @@ def rules_in_force(base: Scenario, decrees: Sequence[Decree]) -> RulesInForce:
                 if effect.item in catalogue:
                     catalogue[effect.item] = catalogue[effect.item].model_copy(update={"price": effect.price})
             elif isinstance(effect, AddItem):
-                catalogue[effect.key] = effect.as_item()
+                catalogue[effect.key] = CatalogueItem.model_validate(effect.model_dump(exclude={"kind"}))
             elif effect.kind == EffectKind.WITHDRAW_ITEM:
                 catalogue.pop(effect.item, None)
             elif effect.kind == EffectKind.MANDATORY_ENROLMENT:

@@ -38,8 +38,7 @@ from game.scenario.fields import Credits, FrozenModel, Key, Name, Penalty, Phras
 from game.vocabulary import Dimension
 
 if TYPE_CHECKING:
-    # Imported when called: the scenario's model imports this module.
-    from game.scenario.model import CatalogueItem, ForbiddenTopic, PermitTopic, Scenario
+    from game.scenario.model import Scenario
 
 __all__ = [
     "AddItem",
@@ -91,11 +90,6 @@ class ForbidTopic(FrozenModel):
     phrases: tuple[Phrase, ...] = Field(min_length=1, max_length=200)
     penalty: Penalty
 
-    def as_rule(self) -> ForbiddenTopic:
-        from game.scenario.model import ForbiddenTopic
-
-        return ForbiddenTopic(key=self.key, name=self.name, phrases=self.phrases, penalty=self.penalty)
-
 
 class RequirePermit(FrozenModel):
     """A new topic that needs a permit."""
@@ -105,11 +99,6 @@ class RequirePermit(FrozenModel):
     name: Name
     phrases: tuple[Phrase, ...] = Field(min_length=1, max_length=200)
     penalty: Penalty
-
-    def as_rule(self) -> PermitTopic:
-        from game.scenario.model import PermitTopic
-
-        return PermitTopic(key=self.key, name=self.name, phrases=self.phrases, penalty=self.penalty)
 
 
 class LiftTopic(FrozenModel):
@@ -162,11 +151,6 @@ class AddItem(FrozenModel):
     dimension: Dimension = Dimension.CONSUMPTION
     min_tier: Key | None = None
     stock: int | None = Field(default=None, ge=0)
-
-    def as_item(self) -> CatalogueItem:
-        from game.scenario.model import CatalogueItem
-
-        return CatalogueItem.model_validate(self.model_dump(exclude={"kind"}))
 
 
 class WithdrawItem(FrozenModel):

@@ -38,6 +38,7 @@ from game.scenario.timeline import (
 )
 from game.services.audits.books import LEDGER_COLUMNS, REASON_MAX, CitizenState
 from game.services.audits.decree_news import news_row
+from game.services.lookup import shop_row
 
 __all__ = [
     "DecreeState",
@@ -218,9 +219,6 @@ async def bring_in_line(
                 await connection.execute(
                     sa.update(shop_t).where(shop_t.c.id == row.id).values(active=True, price=item.price)
                 )
-        # Imported here: seasons imports the audit engine, which imports this module.
-        from game.services.seasons import shop_row
-
         new = [shop_row(season_id, item) for key, item in wanted.items() if key not in rows]
         if new:
             await connection.execute(sa.insert(shop_t), new)
