@@ -33,9 +33,7 @@ from game.models import DecreeRecord, DecreeSource, Enrollment, LedgerEntry, Out
 from game.rules.decrees import DecreeSpan, RulesInForce, decrees_due, rules_at
 from game.rules.economy import clamp
 from game.scenario import Decree, EffectKind, Scenario
-from game.scenario.timeline import (
-    Amnesty,
-)
+from game.scenario.timeline import Amnesty, FriendsFactor
 from game.services.audits.books import LEDGER_COLUMNS, REASON_MAX, CitizenState
 from game.services.audits.decree_news import news_row
 from game.services.lookup import shop_row
@@ -229,6 +227,16 @@ async def bring_in_line(
             sa.update(season_t).where(season_t.c.id == season_id).values(enrollment=enrollment.value)
         )
     return changed
+
+
+def friends_note(decrees: Sequence[Decree]) -> str:
+    """What the friends' penalties' reason adds when a decree in force set the factor (the last one
+    does): `` (friends pay 100 % by decree: Collective responsibility)``."""
+    for decree in reversed(decrees):
+        for effect in reversed(decree.effects):
+            if isinstance(effect, FriendsFactor):
+                return f" (friends pay {round(effect.factor * 100, 1):g} % by decree: {decree.name})"
+    return ""
 
 
 class DecreeState:

@@ -30,7 +30,7 @@ from game.models import Audit, Season, SeasonStatus
 from game.rules.schedule import next_on_grid
 from game.services.audits.announcements import write_announcements, write_season_end
 from game.services.audits.books import compile_rules
-from game.services.audits.decrees import DecreeState
+from game.services.audits.decrees import DecreeState, friends_note
 from game.services.audits.steps import AuditRun
 
 if TYPE_CHECKING:
@@ -204,6 +204,7 @@ async def _audit(
                 compiled=compiled,
             )
             run.before_write = decrees.take_due
+            run.friends_note = friends_note(in_force.decrees)
             await _score_and_announce(run, season_number=season.number, ending=ending)
             season_values: dict[str, Any] = {"last_audit_number": number}
             next_audit_at = next_on_grid(season.next_audit_at, timedelta(seconds=season.audit_every_s), now)

@@ -112,6 +112,8 @@ class AuditRun:
         # Runs once the scores are final, before they are written: the decrees due at this audit
         # (an amnesty moves scores); returns how many ledger entries it wrote.
         self.before_write: Callable[[dict[int, CitizenState], Driver], Awaitable[int]] | None = None
+        # Added to the friends' penalties' reason when a decree set the factor.
+        self.friends_note = ""
 
     def stats(self, duration: float) -> dict[str, Any]:
         return {
@@ -374,6 +376,7 @@ class AuditRun:
             low=self.scenario.score.minimum,
             penalised=penalised,
             citizens=len(self.citizens),
+            note=self.friends_note,
         )
         await drop_work_table(self.connection)
         self.social_entries = len(self.social_rows)

@@ -28,6 +28,7 @@ from tests.factories.rows import (
     T0,
     assert_books_balance,
     audit,
+    befriend,
     citizen,
     classic,
     ledger,
@@ -312,3 +313,27 @@ async def test_two_moderators_issuing_at_once_issue_once(engine: AsyncEngine) ->
     async with engine.connect() as connection:
         rows = (await connection.execute(sa.select(decree_t).where(decree_t.c.season_id == season))).all()
     assert [row.decree_key for row in rows] == ["campaign"]
+
+
+async def test_a_decree_on_the_friends_factor_is_named_in_their_penalties(engine: AsyncEngine) -> None:
+    data = classic().model_dump(mode="json")
+    data["timeline"] = {
+        "decrees": [
+            {"key": "collective", "name": "Collective responsibility", "after_audit": 1,
+             "effects": [{"kind": "friends-factor", "factor": 0.5}]},
+        ]
+    }  # fmt: skip
+    season = await new_season(engine, scenario=restore_scenario(data), audit_every=EVERY)
+    ana = await new_citizen(engine, season, user_id=1, name="ana", score=900)
+    bo = await new_citizen(engine, season, user_id=2, name="bo", score=900)
+    await befriend(engine, season, ana, bo)
+    for number in (1, 2):
+        await post(engine, season, ana, "tank man", at=T0 + EVERY * number - timedelta(minutes=1))
+        await audit(engine, season, now=T0 + EVERY * number)
+    social = [e for e in await ledger(engine, bo) if e.source_kind == SourceKind.FRIEND.value]
+    assert [(e.audit_number, e.delta) for e in social] == [(1, -12), (2, -30)]  # 0.2, then 0.5 of -60
+    assert social[0].reason == "A friend was penalised 60 points in this audit"
+    assert social[1].reason == (
+        "A friend was penalised 60 points in this audit"
+        " (friends pay 50 % by decree: Collective responsibility)"
+    )
