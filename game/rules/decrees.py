@@ -93,8 +93,10 @@ class RulesInForce:
     mandatory_enrolment: bool
 
 
-def rules_in_force(base: Scenario, decrees: Sequence[Decree]) -> RulesInForce:
-    """``base`` with ``decrees`` applied, in the order they took effect. ``base`` is not changed."""
+def rules_in_force(base: Scenario, decrees: Sequence[Decree], *, noted: bool = True) -> RulesInForce:
+    """``base`` with ``decrees`` applied, in the order they took effect. ``base`` is not changed.
+    ``noted``: a multiplied topic's name says which decree multiplied it (the ledger's reasons quote
+    it); without, names stay the season's own."""
     # Imported here: the rules load no pydantic, and EffectKind lives with the pack's models.
     from game.scenario import CatalogueItem, EffectKind, ForbiddenTopic, PermitTopic
     from game.scenario.timeline import AddItem, ForbidTopic, FriendsFactor, LiftTopic, RequirePermit, SetPrice
@@ -145,8 +147,8 @@ def rules_in_force(base: Scenario, decrees: Sequence[Decree]) -> RulesInForce:
             elif isinstance(effect, FriendsFactor):
                 friends = friends.model_copy(update={"factor": effect.factor})
     _keep_apart(forbidden, permits, base, added)
-    penalty_note = _note(penalty_factor, penalty_by)
-    reward_note = _note(reward_factor, reward_by)
+    penalty_note = _note(penalty_factor, penalty_by) if noted else ""
+    reward_note = _note(reward_factor, reward_by) if noted else ""
     speech = base.speech.model_copy(
         update={
             "forbidden": tuple(
@@ -226,7 +228,9 @@ def _keep_apart(forbidden: dict[str, Any], permits: dict[str, Any], base: Scenar
                 rules[key] = rules[key].model_copy(update={"phrases": kept})
 
 
-def rules_at(base: Scenario, spans: Iterable[DecreeSpan], audit_number: int) -> RulesInForce:
+def rules_at(
+    base: Scenario, spans: Iterable[DecreeSpan], audit_number: int, *, noted: bool = True
+) -> RulesInForce:
     """The rules governing audit ``audit_number``: ``base`` with the decrees whose spans govern it (a
     span whose decree is no longer in the season's timeline is skipped)."""
     decrees: list[Decree] = []
@@ -235,7 +239,7 @@ def rules_at(base: Scenario, spans: Iterable[DecreeSpan], audit_number: int) -> 
             decrees.append(base.timeline.decree(span.key))
         except KeyError:
             continue
-    return rules_in_force(base, decrees)
+    return rules_in_force(base, decrees, noted=noted)
 
 
 def expected_at(

@@ -43,6 +43,8 @@ __all__ = [
     "decree_board",
     "issue_decree",
     "revoke_decree",
+    "rules_in_force",
+    "scenario_in_force",
 ]
 
 
@@ -148,6 +150,21 @@ async def decree_board(session: AsyncSession, *, guild_id: int) -> DecreeBoard:
         optional=tuple(_line(d, season) for d in base.timeline.optional if d.key not in active),
         past=tuple(past),
     )
+
+
+async def scenario_in_force(session: AsyncSession, season: Season, *, noted: bool = True) -> Scenario:
+    """The season's rules with the decrees in force for its next audit (what the audit will play by,
+    and what permits and the shop go by now). ``noted``: see :func:`game.rules.decrees.rules_in_force`."""
+    base = scenario_of(season)
+    if not base.timeline.decrees or season.id is None:
+        return base
+    records = await season_records(await session.connection(), season.id)
+    return rules_for(base, records, season.last_audit_number + 1, noted=noted).scenario
+
+
+async def rules_in_force(session: AsyncSession, *, guild_id: int) -> Scenario:
+    """The live season's rules in force (:func:`scenario_in_force`), for the bot to show."""
+    return await scenario_in_force(session, await require_live_season_row(session, guild_id=guild_id))
 
 
 def _decree(base: Scenario, key: str) -> Decree | None:

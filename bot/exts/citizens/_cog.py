@@ -278,7 +278,8 @@ class Citizens(commands.Cog):
         guild = guild_of(interaction)
         async with self.bot.transaction() as session:
             season = await seasons.current_season(session, guild_id=guild.id)
-            scenario = await seasons.season_rules(session, guild_id=guild.id) if season else None
+            # The rules in force: /help shows the topics a decree added and the penalties it multiplied.
+            scenario = await decrees.rules_in_force(session, guild_id=guild.id) if season else None
             board = await decrees.decree_board(session, guild_id=guild.id) if season else None
         if season is None:
             embed = help_embed(None)

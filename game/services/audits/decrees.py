@@ -113,8 +113,10 @@ async def season_records(connection: AsyncConnection, season_id: int) -> list[Re
     ]
 
 
-def rules_for(base: Scenario, records: Sequence[RecordView], audit_number: int) -> RulesInForce:
-    return rules_at(base, [span_of(record) for record in records], audit_number)
+def rules_for(
+    base: Scenario, records: Sequence[RecordView], audit_number: int, *, noted: bool = True
+) -> RulesInForce:
+    return rules_at(base, [span_of(record) for record in records], audit_number, noted=noted)
 
 
 async def insert_record(

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from game.db import transaction
-from game.errors import Conflict, ErrorCode, NotFound
+from game.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from game.models import DecreeRecord, Enrollment, OutboxKind, ShopItem, SourceKind
 from game.payloads import DecreeNews, load_payload
 from game.report._timeline import decree_impacts
@@ -20,7 +20,8 @@ from game.report.build import build_report_data
 from game.scenario import Scenario, restore_scenario
 from game.services.appeals import appealable_entries, file_appeal, grant_appeal
 from game.services.audits import run_audit_now
-from game.services.decrees import decree_board, issue_decree, revoke_decree
+from game.services.decrees import decree_board, issue_decree, revoke_decree, rules_in_force
+from game.services.permits import request_permit
 from game.services.seasons import shop_row
 from tests.factories.rows import (
     GUILD,
@@ -337,3 +338,29 @@ async def test_a_decree_on_the_friends_factor_is_named_in_their_penalties(engine
         "A friend was penalised 60 points in this audit"
         " (friends pay 50 % by decree: Collective responsibility)"
     )
+
+
+async def test_a_permit_topic_a_decree_added_can_be_asked_for(engine: AsyncEngine) -> None:
+    data = classic().model_dump(mode="json")
+    data["timeline"] = {
+        "decrees": [
+            {"key": "pilot", "name": "The pilot scheme", "after_audit": 1,
+             "effects": [{"kind": "require-permit", "key": "the-score", "name": "the score itself",
+                          "phrases": ["social credit"], "penalty": -20}]},
+        ]
+    }  # fmt: skip
+    season = await new_season(engine, scenario=restore_scenario(data), audit_every=EVERY)
+    await new_citizen(engine, season, user_id=1, name="ana")
+    now = T0 + timedelta(minutes=5)
+    with pytest.raises(InvalidInput) as early:
+        async with transaction(engine) as session:
+            await request_permit(session, guild_id=GUILD, user_id=1, topic="the-score", reason="why", now=now)
+    assert early.value.code is ErrorCode.NOT_A_PERMIT_TOPIC
+    await audit(engine, season, now=T0 + EVERY)
+    async with transaction(engine) as session:
+        permit = await request_permit(
+            session, guild_id=GUILD, user_id=1, topic="the-score", reason="to discuss it", now=now + EVERY
+        )
+        in_force = await rules_in_force(session, guild_id=GUILD)
+    assert (permit.topic, permit.topic_name) == ("the-score", "the score itself")
+    assert in_force.topic("the-score").penalty == -20
