@@ -23,6 +23,7 @@ from game.services.audits import run_audit_now
 from game.services.decrees import decree_board, issue_decree, revoke_decree, rules_in_force
 from game.services.permits import request_permit
 from game.services.seasons import shop_row
+from game.services.shop import catalogue, purchase
 from tests.factories.rows import (
     GUILD,
     ME,
@@ -364,3 +365,30 @@ async def test_a_permit_topic_a_decree_added_can_be_asked_for(engine: AsyncEngin
         in_force = await rules_in_force(session, guild_id=GUILD)
     assert (permit.topic, permit.topic_name) == ("the-score", "the score itself")
     assert in_force.topic("the-score").penalty == -20
+
+
+async def test_an_item_a_decree_adds_is_sold_while_it_holds(engine: AsyncEngine) -> None:
+    data = classic().model_dump(mode="json")
+    data["timeline"] = {
+        "decrees": [
+            {"key": "festival", "name": "Festival", "after_audit": 1, "lasts_audits": 1,
+             "effects": [{"kind": "add-item", "key": "lantern", "name": "Festival lantern", "price": 5,
+                          "effect": 25, "reason": "festive spirit"}]},
+        ]
+    }  # fmt: skip
+    season = await new_season(engine, scenario=restore_scenario(data), audit_every=EVERY)
+    async with engine.begin() as connection:
+        await connection.execute(sa.insert(shop_t), [shop_row(season, i) for i in classic().catalogue])
+    ana = await new_citizen(engine, season, user_id=1, name="ana")
+    await audit(engine, season, now=T0 + EVERY)
+    async with transaction(engine) as session:
+        shop_now = await catalogue(session, guild_id=GUILD, user_id=1)
+        await purchase(session, guild_id=GUILD, user_id=1, item_key="lantern", now=T0 + EVERY)
+    assert shop_now.items[-1].key == "lantern"
+    await audit(engine, season, now=T0 + EVERY * 2)
+    [bought] = [e for e in await ledger(engine, ana) if e.rule_key == "lantern"]
+    assert (bought.delta, bought.reason) == (25, "Bought Festival lantern: festive spirit")
+    # It lapsed after audit 2: withdrawn again.
+    with pytest.raises(NotFound):
+        async with transaction(engine) as session:
+            await purchase(session, guild_id=GUILD, user_id=1, item_key="lantern", now=T0 + EVERY * 2)
