@@ -108,6 +108,9 @@ class CitizenBot(commands.Bot):
         self.courier.wake()
         if result.season_ended:
             self.season_over(guild_id=result.guild_id, season_id=result.season_id)
+        elif result.decrees_changed:
+            # A decree may have made enrolment mandatory (or voluntary again): the recorder re-reads it.
+            self.game_state_changed(result.guild_id)
 
     def season_over(self, *, guild_id: int, season_id: int) -> None:
         """A season has ended (by its last audit, here or in another process): stop its jobs and

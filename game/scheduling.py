@@ -13,6 +13,9 @@ a season on the simulator's clock), no wall-clock job is added: whoever moves th
 :meth:`SeasonScheduler.run_pending`, which runs, for every scheduled season, exactly what a job would.
 The bot's heartbeat does that on any clock, asking :meth:`SeasonScheduler.next_due` when to look again.
 
+Decrees need no jobs of their own: the audit that reaches a decree's position takes it, under the
+season's lock (:mod:`game.services.audits.decrees` says why that is exactly once).
+
 No job store: APScheduler 3's ``SQLAlchemyJobStore`` is synchronous and, shared by several
 processes, runs jobs more than once. Jobs have fixed ids (``audit:{season_id}``,
 ``end:{season_id}``), ``coalesce=True`` and ``max_instances=1``.

@@ -78,6 +78,8 @@ class Tally:
     clicks: int = 0
     refused: int = 0
     by_command: dict[str, int] = field(default_factory=dict)
+    # The decrees that took effect, lapsed or were revoked, as the Bureau announced them.
+    decrees: list[str] = field(default_factory=list)
 
 
 class SeasonDriver:
@@ -195,11 +197,20 @@ class SeasonDriver:
                 await self._bureau_decides()
             before = self.audits_seen
             target = min(self.started_at + tick * self.plan.tick, self.started_at + self.plan.length)
+            if tick == self.plan.ticks // 2:
+                await self._issue_optional_decree()
             await self.move_clock_to(target)
             await self.run_due()
             audited = self.audits_seen > before
             if between_ticks is not None:
                 await between_ticks()
+
+    async def _issue_optional_decree(self) -> None:
+        """Half-way through, the Warden issues the pack's first optional decree (the timeline's own
+        decrees come by themselves, at their audits)."""
+        optional = self.plan.scenario.timeline.optional
+        if optional:
+            await self.slash(self.world.moderator, "decree issue", decree=optional[0].key)
 
     async def move_clock_to(self, instant: datetime) -> None:
         """Advance SimCord's clock (and so the game's) to an absolute instant: if a timer ever moved it
@@ -225,6 +236,19 @@ class SeasonDriver:
                 elapsed=self.env.now() - self.started_at,
                 messages=self.tally.messages,
             )
+        self._read_decrees()
+
+    def _read_decrees(self) -> None:
+        """The decree posts in the announcements channel not read yet, printed as they come."""
+        posts = [
+            embed.title
+            for message in self.world.announcements.history()
+            for embed in message.embeds
+            if embed.title and embed.title.lstrip("\N{SCROLL} ").startswith("Decree")
+        ]
+        for title in posts[len(self.tally.decrees) :]:
+            self.tally.decrees.append(title.lstrip("\N{SCROLL} "))
+            self.progress.say(f"  {title}")
 
     async def end(self) -> None:
         """Make sure the season is over. The scheduler ends it at its deadline; should it still run

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from game.vocabulary import SourceKind
+
+if TYPE_CHECKING:
+    from game.report._timeline import ReportDecree
 
 __all__ = [
     "Friendship",
@@ -146,6 +150,8 @@ class ReportData:
     friendships: tuple[Friendship, ...] = ()
     permits: tuple[ReportPermit, ...] = ()
     appeals: tuple[ReportAppeal, ...] = ()
+    # The decrees that took effect, in order (game.report._timeline measures what they did).
+    decrees: tuple[ReportDecree, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(self.started_at, "started_at")

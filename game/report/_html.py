@@ -46,6 +46,7 @@ SOURCE_WORDS: dict[str, str] = {
     SourceKind.FRIEND.value: "friends",
     SourceKind.MODERATOR.value: "the Bureau",
     SourceKind.APPEAL.value: "appeals",
+    SourceKind.DECREE.value: "decrees",
 }
 
 

@@ -22,11 +22,12 @@ from bot.exts.citizens._cards import (
 from bot.exts.citizens._embeds import card_embed, help_embed, ledger_line
 from bot.exts.citizens._views import ConfirmLeave
 from bot.utils import formatting as fmt
+from bot.utils.decrees import TIMELINE_FIELD, timeline_lines
 from bot.utils.embeds import lines_field
 from bot.utils.guild import guild_of
 from game.errors import ErrorCode, NotEnrolled
 from game.models import SeasonStatus
-from game.services import citizens, guilds, privacy, queries, seasons
+from game.services import citizens, decrees, guilds, privacy, queries, seasons
 
 log = logging.getLogger(__name__)
 
@@ -277,11 +278,16 @@ class Citizens(commands.Cog):
         guild = guild_of(interaction)
         async with self.bot.reading() as session:
             season = await seasons.current_season(session, guild_id=guild.id)
-            scenario = await seasons.season_rules(session, guild_id=guild.id) if season else None
+            # The rules in force: /help shows the topics a decree added and the penalties it multiplied.
+            scenario = await decrees.rules_in_force(session, guild_id=guild.id) if season else None
+            board = await decrees.decree_board(session, guild_id=guild.id) if season else None
         if season is None:
             embed = help_embed(None)
         else:
             embed = help_embed(scenario, season_note=self._season_note(season))
+            timeline = timeline_lines(board, self.bot.clock.now())
+            if timeline:
+                embed.add_field(name=TIMELINE_FIELD, value=timeline, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     def _season_note(self, season: seasons.SeasonView) -> str:

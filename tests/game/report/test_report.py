@@ -217,6 +217,17 @@ def small_season() -> ReportData:
         purchases=[(2, "video game"), (5, "work boots")],
         broke=(2,),
     )
+    crash = next(e for e in season.entries if e.rule_key == "the 2015 stock market crash")
+    season.add(
+        crash.citizen_number,
+        5,
+        "speech",
+        -crash.delta,
+        "amnesty: the crash is forgiven",
+        SourceKind.DECREE,
+        crash.rule_key,
+        reverses=crash.entry_id,
+    )
     vpn = next(e for e in season.entries if e.rule_key == "VPN subscription")
     return ReportData(
         guild_name="The Harmonious Debate Society",
