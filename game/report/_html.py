@@ -18,6 +18,7 @@ from game.report._colours import score_colour, tier_colour
 from game.report._data import ReportData, ReportEntry, SourceKind, TierBand
 from game.report._network import NetworkPicture, network_svg
 from game.report._templates import environment, plural
+from game.report._timeline import decree_impacts
 from game.text import signed
 
 # The page shows at most this many ledger rows; the CSV and JSON exports always hold all of them.
@@ -98,7 +99,9 @@ class Page:
         self.figures: SeasonFigures = analyse(data)
         self.names = {c.number: c.display_name for c in data.citizens}
         self.tz = data.started_at.tzinfo
-        self.sections = SECTIONS
+        # The decrees' section, between the scores and the standings, only when a decree took effect.
+        self.impacts = decree_impacts(data)
+        self.sections = (*SECTIONS[:2], ("decrees", "Decrees"), *SECTIONS[2:]) if self.impacts else SECTIONS
         self.source_words = SOURCE_WORDS
         self.cascade_rows = CASCADE_ROWS
         self.standings_open = STANDINGS_OPEN

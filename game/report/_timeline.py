@@ -17,7 +17,7 @@ from datetime import datetime
 
 from game.report._data import ReportData, ReportEntry, SourceKind
 
-__all__ = ["DecreeImpact", "ReportDecree", "WindowStats", "decree_impacts", "timeline_html"]
+__all__ = ["DecreeImpact", "ReportDecree", "WindowStats", "decree_impacts"]
 
 WINDOW = 3
 
@@ -123,35 +123,3 @@ def decree_impacts(
             )
         )
     return tuple(impacts)
-
-
-def timeline_html(data: ReportData, *, window: int = WINDOW) -> str:
-    """The timeline as one HTML ``<section id="decrees">`` (escaped, self-contained, in the report's
-    table classes), or ``""`` when no decree took effect: for a template to include as it is."""
-    from html import escape
-
-    impacts = decree_impacts(data, window=window)
-    if not impacts:
-        return ""
-    parts = ['<section id="decrees">', "<h2>Decrees</h2>"]
-    for impact in impacts:
-        decree = impact.decree
-        until = "to the end" if decree.until_audit is None else f"to audit {decree.until_audit}"
-        who = "the timeline" if decree.source == "timeline" else "a moderator"
-        revoked = " · revoked" if decree.revoked_at is not None else ""
-        amnesty = f" · amnesty: {impact.amnesty_points:,} points given back" if impact.amnesty_points else ""
-        parts.append(
-            f'<h3 data-decree="{escape(decree.key)}">{escape(decree.name)}</h3>'
-            f'<p class="meta">From audit {decree.from_audit} {until}, by {who}{revoked}{amnesty}</p>'
-        )
-        rows = "".join(
-            f'<tr><td>{escape(label)}</td><td class="n">{before}</td><td class="n">{during}</td></tr>'
-            for label, before, during in impact.rows()
-        )
-        parts.append(
-            '<div class="table-wrap"><table class="decree"><thead><tr><th>Per audit</th>'
-            '<th class="n">Before</th><th class="n">While in force</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table></div>"
-        )
-    parts.append("</section>")
-    return "".join(parts)

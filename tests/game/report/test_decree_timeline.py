@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from game.report import ReportCitizen, ReportData, ReportEntry, SourceKind
-from game.report._timeline import ReportDecree, decree_impacts, timeline_html
+from game.report._html import render_html
+from game.report._timeline import ReportDecree, decree_impacts
 
 T0 = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
 
@@ -40,6 +41,8 @@ def test_a_crackdown_shows_more_points_lost_while_it_held() -> None:
         entry(7, 1, 5, -40, SourceKind.MESSAGE),
     ]
     data = ReportData(
+        score_floor=350,
+        score_ceiling=950,
         guild_name="g",
         season_title="s",
         scenario_name="Game Night",
@@ -76,6 +79,8 @@ def test_a_crackdown_shows_more_points_lost_while_it_held() -> None:
 
 def test_a_decree_before_the_first_audit_has_no_before() -> None:
     data = ReportData(
+        score_floor=350,
+        score_ceiling=950,
         guild_name="g",
         season_title="s",
         scenario_name="Classic",
@@ -93,6 +98,8 @@ def test_a_decree_before_the_first_audit_has_no_before() -> None:
 def test_the_timeline_section_escapes_and_lists_each_decree() -> None:
     decree = ReportDecree(key="k", name="<b>Crack</b>", source="moderator", took_effect_at=T0, from_audit=2)
     data = ReportData(
+        score_floor=350,
+        score_ceiling=950,
         guild_name="g",
         season_title="s",
         scenario_name="Classic",
@@ -103,9 +110,10 @@ def test_the_timeline_section_escapes_and_lists_each_decree() -> None:
         entries=(entry(1, 1, 1, -40, SourceKind.MESSAGE), entry(2, 1, 2, -80, SourceKind.MESSAGE)),
         decrees=(decree,),
     )
-    html = timeline_html(data)
-    assert html.startswith('<section id="decrees">')
+    html = render_html(data)
+    assert '<section id="decrees"><h2>Decrees</h2>' in html
+    assert '<a href="#decrees">Decrees</a>' in html
     assert "&lt;b&gt;Crack&lt;/b&gt;" in html
-    assert "From audit 2 to the end, by a moderator" in html
+    assert "From audit 2 to the end,\nby a moderator" in html
     assert '<td>Speech points lost per audit</td><td class="n">40.0</td><td class="n">80.0</td>' in html
-    assert timeline_html(replace(data, decrees=())) == ""
+    assert 'id="decrees"' not in render_html(replace(data, decrees=()))
