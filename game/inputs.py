@@ -32,3 +32,15 @@ def clean_reason(reason: str, *, purpose: str, limit: int = MAX_REASON) -> str:
     if len(text) > limit:
         raise InvalidInput(ErrorCode.REASON_TOO_LONG, limit=limit, length=len(text))
     return text
+
+
+def storable_text(text: str) -> str:
+    """``text`` as both databases can hold it, otherwise untouched (a chat message keeps its lines):
+    without NUL, which PostgreSQL refuses, and without lone surrogates, which are not Unicode text
+    and which neither driver can encode. Cheap for the usual message (one scan when it is ASCII)."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = "".join(char for char in text if not "\ud800" <= char <= "\udfff")
+    return text.replace("\x00", "") if "\x00" in text else text
