@@ -3,11 +3,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.client import CitizenBot
 from bot.errors import Refusal
@@ -25,6 +27,7 @@ from bot.utils import formatting as fmt
 from bot.utils.decrees import TIMELINE_FIELD, timeline_lines
 from bot.utils.embeds import lines_field
 from bot.utils.guild import guild_of
+from game.db import reading, run_in_transaction
 from game.errors import ErrorCode, NotEnrolled
 from game.models import SeasonStatus
 from game.services import citizens, decrees, guilds, privacy, queries, seasons
@@ -162,12 +165,14 @@ class Citizens(commands.Cog):
         target = citizen or interaction.user
         _not_a_bot(target)
         now = self.bot.clock.now()
-        async with self.bot.transaction() as session:
+        # A read transaction: on SQLite it never waits for a writer, a running audit included.
+        async with reading(self.bot.engine) as session:
             card = await citizens.citizen_card(
                 session,
                 guild_id=guild.id,
                 user_id=target.id,
                 now=now,
+                count_lookup=False,
                 yourself=not _someone_else(interaction, target),
             )
             scenario = await seasons.season_rules(session, guild_id=guild.id)
@@ -175,6 +180,9 @@ class Citizens(commands.Cog):
         # Drawing takes a moment: acknowledge first. Every refusal above was sent before this point,
         # privately; nothing below is an error the member must read.
         await interaction.response.defer(thinking=True)
+        # The look-up is counted in its own short write, which may wait for an audit; the card does not.
+        card = card.counted()
+        self.bot.spawn(self._count_lookup(card.citizen.id, now), name="count a card look-up")
         embed = card_embed(
             card,
             now=now,
@@ -188,6 +196,12 @@ class Citizens(commands.Cog):
             return
         embed.set_image(url=f"attachment://{CARD_FILE}")
         await interaction.followup.send(embed=embed, file=file)
+
+    async def _count_lookup(self, citizen_id: int, now: datetime) -> None:
+        async def count(session: AsyncSession) -> int:
+            return await citizens.count_card_lookup(session, citizen_id=citizen_id, now=now)
+
+        await run_in_transaction(self.bot.engine, count)
 
     @app_commands.command(name="history", description="A citizen's score over the season, with the reasons.")
     @app_commands.describe(citizen="Whose history (yours when left empty)")
