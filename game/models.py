@@ -494,6 +494,17 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
 
 
+class PublicPages(SQLModel, table=True):
+    """Whether a guild's pages are on the web. No row: off, as for every guild until a moderator
+    turns them on."""
+
+    __tablename__ = "public_pages"
+
+    guild_id: int = Field(sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    enabled: bool = False
+    changed_at: datetime = _time()
+
+
 metadata = SQLModel.metadata
 
 __all__ = [
@@ -513,6 +524,7 @@ __all__ = [
     "OutboxMessage",
     "PendingMessage",
     "Permit",
+    "PublicPages",
     "Purchase",
     "RequestStatus",
     "ScoreCount",
