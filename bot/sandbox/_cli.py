@@ -17,6 +17,8 @@ from game.scenario import load_scenario
 def run_sandbox(args: argparse.Namespace) -> int:
     config = SandboxConfig.from_args(args)
     problems = config.problems()
+    if args.minutes is not None and not args.preview:
+        problems.append("--minutes sets the preview's pace: add --preview, or set the length with --hours")
     if problems:
         for problem in problems:
             print(f"citizen-score sandbox: {problem}", file=sys.stderr)

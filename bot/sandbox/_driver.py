@@ -110,6 +110,9 @@ class SeasonDriver:
         self.audits_seen = 0
         self._decided: set[int] = set()  # request messages already answered
         self._requests_filed = False  # a permit or appeal may be waiting in the Bureau's channel
+        # One SimCord operation at a time: the driver's and, in the preview, the person's (the page's
+        # actions take the same lock, see bot.sandbox._preview), so neither is refused as overlapping.
+        self.turn = asyncio.Lock()
 
     # ------------------------------------------------------------------------------ member actions
 
@@ -118,7 +121,8 @@ class SeasonDriver:
         moment, and SimCord refuses overlapping operations: wait for theirs to finish."""
         while True:
             try:
-                return await action()
+                async with self.turn:
+                    return await action()
             except simcord.SetupError as error:
                 if not self.shared or "overlaps" not in str(error):
                     raise
@@ -183,27 +187,40 @@ class SeasonDriver:
 
     # ------------------------------------------------------------------------------------- the season
 
-    async def play(self, *, between_ticks: Callable[[], Awaitable[None]] | None = None) -> None:
+    async def play(
+        self,
+        *,
+        between_ticks: Callable[[], Awaitable[None]] | None = None,
+        steps_per_tick: int = 1,
+    ) -> None:
         """Tick by tick to the season's deadline: citizens act, the Warden decides, the clock moves and
-        whatever is due runs. The scheduler ends the season at its deadline, with its last audit."""
+        whatever is due runs. The scheduler ends the season at its deadline, with its last audit.
+
+        ``steps_per_tick`` (the preview) splits a tick's turns into that many steps, the clock moving
+        on a step at a time and ``between_ticks`` called after each: the chat flows instead of
+        arriving in bursts, and the chances per tick (so the season's story) stay the same."""
         assert self.started_at is not None, "set_up() first"
         audited = False
+        steps = max(1, steps_per_tick)
         for tick in range(1, self.plan.ticks + 1):
-            for citizen in self.rng.sample(self.world.citizens, len(self.world.citizens)):
-                await self._citizen_turn(citizen, after_audit=audited)
-            if self.shared:
-                await self._answer_friend_requests()
-            if self._requests_filed or self.shared:
-                await self._bureau_decides()
+            order = self.rng.sample(self.world.citizens, len(self.world.citizens))
             before = self.audits_seen
-            target = min(self.started_at + tick * self.plan.tick, self.started_at + self.plan.length)
             if tick == self.plan.ticks // 2:
                 await self._issue_optional_decree()
-            await self.move_clock_to(target)
-            await self.run_due()
+            for step in range(steps):
+                for citizen in order[len(order) * step // steps : len(order) * (step + 1) // steps]:
+                    await self._citizen_turn(citizen, after_audit=audited)
+                if step == steps - 1:
+                    if self.shared:
+                        await self._answer_friend_requests()
+                    if self._requests_filed or self.shared:
+                        await self._bureau_decides()
+                moment = self.started_at + (tick - 1) * self.plan.tick + self.plan.tick * (step + 1) / steps
+                await self.move_clock_to(min(moment, self.started_at + self.plan.length))
+                await self.run_due()
+                if between_ticks is not None:
+                    await between_ticks()
             audited = self.audits_seen > before
-            if between_ticks is not None:
-                await between_ticks()
 
     async def _issue_optional_decree(self) -> None:
         """Half-way through, the Warden issues the pack's first optional decree (the timeline's own
