@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.storage_bench
 	$(BIN)/python -m bench.audit_bench
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.decrees_bench
 
 # Debian's Chromium, for the test that opens the debrief report in a real browser (needs root or sudo).
 browser:

@@ -335,3 +335,83 @@ async def _pg_load(engine: AsyncEngine, tables: Sequence[tuple[str, str, list[tu
         )
         for table in names:
             await driver.execute(f'VACUUM ANALYZE "{table}"')
+
+
+def add_backlog(
+    path: str,
+    *,
+    season_id: int,
+    guild_id: int,
+    channel_id: int,
+    citizens: int,
+    friendships: int,
+    messages: int,
+    since: datetime,
+    until: datetime,
+    seed: int = 2015,
+) -> None:
+    """Give a running season of a SQLite file (a bot's own) ``citizens`` more citizens, ``friendships``
+    among them and ``messages`` pending messages said between ``since`` and ``until``: a big first
+    audit to come. Written with raw ``sqlite3``, in one transaction, as :func:`load_world` does."""
+    scenario = load_scenario("classic")
+    rng = random.Random(seed)
+    connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        first_id = connection.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM citizen").fetchone()[0]
+        first_number, rules_key = connection.execute(
+            "SELECT next_citizen_number, scenario_key FROM season WHERE id = ?", (season_id,)
+        ).fetchone()
+        assert rules_key == scenario.key, "the backlog speaks the classic scenario"
+        start = scenario.score.start
+        tier = scenario.tier_for(start).key
+        joined = sqlite_time_text(since)
+        connection.executemany(
+            "INSERT INTO citizen (id, season_id, guild_id, user_id, number, display_name, score, tier_key, "
+            "balance, debt, joined_at, last_reward_at, recent_digests, lookups_day, lookups_count) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, '[]', NULL, 0)",
+            [
+                (first_id + i, season_id, guild_id, 10_000_000 + i, first_number + i, f"backlog{i}", start,
+                 tier, scenario.economy.start_balance, joined)
+                for i in range(citizens)
+            ],
+        )  # fmt: skip
+        connection.execute(
+            "UPDATE season SET next_citizen_number = ? WHERE id = ?", (first_number + citizens, season_id)
+        )
+        connection.execute(
+            "INSERT INTO score_count (season_id, score, citizens) VALUES (?, ?, ?) ON CONFLICT (season_id, "
+            "score) DO UPDATE SET citizens = score_count.citizens + excluded.citizens",
+            (season_id, start, citizens),
+        )
+        pairs = friend_pairs(citizens, friendships, rng, scenario.friends.max_friends)
+        connection.executemany(
+            "INSERT INTO friendship (citizen_id, friend_id, season_id, created_at) VALUES (?, ?, ?, ?)",
+            sorted(
+                [(first_id + a, first_id + b, season_id, joined) for a, b in pairs]
+                + [(first_id + b, first_id + a, season_id, joined) for a, b in pairs]
+            ),
+        )
+        span = (until - since).total_seconds()
+        times = sorted(
+            sqlite_time_text(since + timedelta(seconds=rng.random() * span)) for _ in range(messages)
+        )
+        texts = list(message_texts(scenario, messages, rng))
+        connection.executemany(
+            "INSERT INTO pending_message (season_id, citizen_id, channel_id, message_id, content, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    season_id,
+                    first_id + rng.randrange(citizens),
+                    channel_id,
+                    2_000_000_000 + n,
+                    texts[n],
+                    times[n],
+                )
+                for n in range(messages)
+            ],
+        )
+        connection.execute("COMMIT")
+    finally:
+        connection.close()

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import discord
 from pydantic import ValidationError
 
+from bot.logs import configure_logging
 from bot.settings import Settings
 
 log = logging.getLogger("citizen_score")
@@ -50,13 +51,6 @@ def client_id_from_token(token: str) -> int | None:
         return int(base64.b64decode(head + "=" * (-len(head) % 4)).decode())
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S"
-    )
-    logging.getLogger("discord.http").setLevel(max(logging.getLevelName(level), logging.INFO))
 
 
 def load_settings() -> Settings:
@@ -181,11 +175,24 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--citizens", type=int, default=12, help="how many simulated citizens play (default 12)"
     )
-    parser.add_argument("--hours", type=float, default=2.0, help="season length in game time (default 2)")
+    parser.add_argument(
+        "--hours",
+        type=float,
+        default=None,
+        help="season length in game time (default 2; in the preview, as long as --minutes)",
+    )
     parser.add_argument("--scenario", default="classic", help="scenario pack (default classic)")
     parser.add_argument("--seed", type=int, default=2015, help="same seed, same season (default 2015)")
-    parser.add_argument("--out", default="sandbox-report", help="folder for the season report")
+    parser.add_argument(
+        "--out", default=None, help="folder for the season report (default: a new one under sandbox-report/)"
+    )
     parser.add_argument("--preview", action="store_true", help="open SimCord's browser preview to play along")
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="with --preview: how many real minutes the season lasts (default 25)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the standings and the report path")
 
 

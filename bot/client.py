@@ -25,7 +25,7 @@ from bot.errors import GameCommandTree
 from bot.settings import Settings
 from game import migrations
 from game.clock import Clock
-from game.db import transaction
+from game.db import reading, transaction
 from game.models import GuildSettings
 from game.scheduling import SeasonScheduler
 from game.services.audits import AuditResult
@@ -108,6 +108,9 @@ class CitizenBot(commands.Bot):
         self.courier.wake()
         if result.season_ended:
             self.season_over(guild_id=result.guild_id, season_id=result.season_id)
+        elif result.decrees_changed:
+            # A decree may have made enrolment mandatory (or voluntary again): the recorder re-reads it.
+            self.game_state_changed(result.guild_id)
 
     def season_over(self, *, guild_id: int, season_id: int) -> None:
         """A season has ended (by its last audit, here or in another process): stop its jobs and
@@ -119,6 +122,12 @@ class CitizenBot(commands.Bot):
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One session and transaction for one command or job."""
         async with transaction(self.engine) as session:
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """One session and read-only transaction: on SQLite it never waits for a write in progress."""
+        async with reading(self.engine) as session:
             yield session
 
     def on_close(self, callback: Callable[[], Awaitable[None]]) -> None:
@@ -160,7 +169,7 @@ class CitizenBot(commands.Bot):
             log.info("Synced %d global commands", len(synced))
 
     async def moderator_role_id(self, guild_id: int) -> int | None:
-        async with self.transaction() as session:
+        async with self.reading() as session:
             settings = await session.get(GuildSettings, guild_id)
         return settings.moderator_role_id if settings else None
 

@@ -43,6 +43,10 @@ _REASON_FOR = {
 }
 
 
+def _keys(keys: object) -> str:
+    return ", ".join(f"`{fmt.escape(str(key))}`" for key in keys)  # type: ignore[attr-defined]
+
+
 def _q(value: object, limit: int = 60) -> str:
     """Something the member typed, quoted back safely (short, no markdown, no mentions)."""
     return f"“{fmt.escape(fmt.truncate(str(value), limit))}”"
@@ -154,6 +158,24 @@ SENTENCES: dict[ErrorCode, Callable[[P], str]] = {
     ),
     ErrorCode.TIER_KEY_INVALID: lambda p: (
         "A tier key is 1 to 40 characters, such as `visa`; check the scenario's tiers."
+    ),
+    ErrorCode.ENTRY_ALREADY_REVERSED: lambda p: (
+        f"Entry #{p['entry_id']} has already been reversed by a decree; its points are back."
+    ),
+    ErrorCode.DECREE_NOT_FOUND: lambda p: (
+        f"This season's scenario has no optional decree `{fmt.escape(str(p['decree']))}`"
+        + (f"; choose one of {_keys(p['choices'])}." if p.get("choices") else "; it has none to issue.")
+    ),
+    ErrorCode.DECREE_SCHEDULED: lambda p: (
+        f"**{fmt.escape(str(p['name']))}** is on the season's timeline and comes by itself; "
+        "only optional decrees are issued by hand."
+    ),
+    ErrorCode.DECREE_IN_FORCE: lambda p: (
+        f"**{fmt.escape(str(p['name']))}** is already in force; revoke it first to issue it again."
+    ),
+    ErrorCode.DECREE_NOT_IN_FORCE: lambda p: (
+        f"No decree `{fmt.escape(str(p['decree']))}` is in force"
+        + (f"; in force now: {_keys(p['choices'])}." if p.get("choices") else "; none is.")
     ),
     ErrorCode.ENTRY_NOT_YOURS: lambda p: (
         f"You have no ledger entry #{p['entry_id']}; /history lists yours with their numbers."

@@ -113,10 +113,37 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+# One queue of writers per SQLite file and event loop (see :func:`transaction`).
+_writers: dict[tuple[str, int], asyncio.Lock] = {}
+
+
+def _writer_queue(engine: AsyncEngine) -> asyncio.Lock | None:
+    if engine.url.get_backend_name() != "sqlite":
+        return None
+    loop = asyncio.get_running_loop()
+    key = (str(engine.url.database), id(loop))
+    queue = _writers.get(key)
+    if queue is None:
+        if len(_writers) > 64:  # loops of finished runs (tests): forget them
+            _writers.clear()
+        queue = _writers[key] = asyncio.Lock()
+    return queue
+
+
 @asynccontextmanager
 async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """One session, one write transaction: committed on success, rolled back on any error."""
-    async with session_factory(engine)() as session, session.begin():
+    """One session, one write transaction: committed on success, rolled back on any error.
+
+    On SQLite the process's writers to one file wait their turn in an asyncio queue before they ask
+    for the write lock: SQLite's own busy handler polls, is not fair, and with a hundred writers
+    waiting some of them would pass the busy timeout and be refused ("database is locked"). The busy
+    timeout still covers writers of other processes."""
+    queue = _writer_queue(engine)
+    if queue is None:
+        async with session_factory(engine)() as session, session.begin():
+            yield session
+        return
+    async with queue, session_factory(engine)() as session, session.begin():
         yield session
 
 

@@ -72,6 +72,11 @@ class ErrorCode(enum.StrEnum):
     PRICE_OUT_OF_RANGE = "price_out_of_range"  # low, high
     TOO_MANY_GAME_CHANNELS = "too_many_game_channels"  # limit
     TIER_KEY_INVALID = "tier_key_invalid"
+    # Decrees
+    DECREE_NOT_FOUND = "decree_not_found"  # decree (as typed), choices (keys of the optional decrees)
+    DECREE_SCHEDULED = "decree_scheduled"  # name
+    DECREE_IN_FORCE = "decree_in_force"  # name
+    DECREE_NOT_IN_FORCE = "decree_not_in_force"  # decree (as typed), choices (keys in force)
     # Appeals
     ENTRY_NOT_YOURS = "entry_not_yours"  # entry_id
     ENTRY_IS_REVERSAL = "entry_is_reversal"  # entry_id
@@ -79,6 +84,7 @@ class ErrorCode(enum.StrEnum):
     ALREADY_APPEALED = "already_appealed"  # entry_id, status
     APPEAL_NOT_FOUND = "appeal_not_found"
     APPEAL_ALREADY_DECIDED = "appeal_already_decided"  # status
+    ENTRY_ALREADY_REVERSED = "entry_already_reversed"  # entry_id
     # The shop
     ITEM_NOT_SOLD = "item_not_sold"  # item (as typed)
     QUANTITY_OUT_OF_RANGE = "quantity_out_of_range"  # maximum

@@ -31,6 +31,7 @@ __all__ = [
     "clean_reason",
     "clean_text",
     "read_snowflake",
+    "storable_text",
 ]
 
 MAX_REASON = 200
@@ -140,3 +141,15 @@ def read_snowflake(text: str) -> int | None:
     if not 0 < value <= SNOWFLAKE_MAX:
         raise InvalidInput(ErrorCode.NOT_A_MEMBER_ID, text=stripped)
     return value
+
+
+def storable_text(text: str) -> str:
+    """``text`` as both databases can hold it, otherwise untouched (a chat message keeps its lines):
+    without NUL, which PostgreSQL refuses, and without lone surrogates, which are not Unicode text
+    and which neither driver can encode. Cheap for the usual message (one scan when it is ASCII)."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = "".join(char for char in text if not "\ud800" <= char <= "\udfff")
+    return text.replace("\x00", "") if "\x00" in text else text

@@ -416,6 +416,52 @@ class Audit(SQLModel, table=True):
     stats: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
 
+class DecreeSource(enum.StrEnum):
+    TIMELINE = "timeline"
+    MODERATOR = "moderator"
+
+
+class DecreeRecord(SQLModel, table=True):
+    """A decree that took effect in a season: which, when, on whose word, until when, revoked when.
+
+    It governs the audits ``after_audit + 1`` to ``until_audit`` (``None``: to the end), or to
+    ``revoked_after_audit`` if that comes first. A timeline decree takes effect once per season (the
+    partial unique index); a moderator may issue an optional one again after revoking it.
+    """
+
+    __tablename__ = "decree"
+    __table_args__ = (
+        sa.Index("ix_decree_season", "season_id", "id"),
+        sa.Index(
+            "uq_decree_timeline_once",
+            "season_id",
+            "decree_key",
+            unique=True,
+            sqlite_where=sa.text("source = 'timeline'"),
+            postgresql_where=sa.text("source = 'timeline'"),
+        ),
+    )
+
+    id: int | None = _id()
+    season_id: int = _fk("season.id", index=False)
+    decree_key: str = Field(max_length=40)
+    decree_name: str = Field(max_length=100)
+    source: DecreeSource = Field(sa_type=sa.String(16))
+    # The moderator who issued it (None: the timeline).
+    issued_by: int | None = _snowflake(nullable=True)
+    took_effect_at: datetime = _time()
+    # The last audit before it took effect (0: before the first).
+    after_audit: int
+    # The last audit it governs as issued (None: to the end of the season).
+    until_audit: int | None = None
+    revoked_at: datetime | None = _time(nullable=True)
+    revoked_by: int | None = _snowflake(nullable=True)
+    # The last audit it governed before it was revoked.
+    revoked_after_audit: int | None = None
+    # How many ledger entries its amnesty wrote.
+    reversed_entries: int = 0
+
+
 class OutboxKind(enum.StrEnum):
     BULLETIN = "bulletin"
     ROLE_SYNC = "role_sync"
@@ -424,6 +470,7 @@ class OutboxKind(enum.StrEnum):
     APPEAL_REQUEST = "appeal_request"
     NOTICE = "notice"
     SEASON_START = "season_start"
+    DECREE = "decree"
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -447,12 +494,25 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
 
 
+class PublicPages(SQLModel, table=True):
+    """Whether a guild's pages are on the web. No row: off, as for every guild until a moderator
+    turns them on."""
+
+    __tablename__ = "public_pages"
+
+    guild_id: int = Field(sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    enabled: bool = False
+    changed_at: datetime = _time()
+
+
 metadata = SQLModel.metadata
 
 __all__ = [
     "Appeal",
     "Audit",
     "Citizen",
+    "DecreeRecord",
+    "DecreeSource",
     "Dimension",
     "Enrollment",
     "FriendRequest",
@@ -464,6 +524,7 @@ __all__ = [
     "OutboxMessage",
     "PendingMessage",
     "Permit",
+    "PublicPages",
     "Purchase",
     "RequestStatus",
     "ScoreCount",

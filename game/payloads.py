@@ -22,6 +22,8 @@ __all__ = [
     "AppealRequest",
     "Bulletin",
     "Cascade",
+    "DecreeChange",
+    "DecreeNews",
     "Movement",
     "Notice",
     "Payload",
@@ -188,7 +190,48 @@ class Notice:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-Payload = Bulletin | RoleSync | SeasonEnd | SeasonStart | PermitRequest | AppealRequest | Notice
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecreeChange:
+    """One thing a decree changes, as facts: ``kind`` is the effect's (``forbid-topic``, ``set-price``,
+    ...); ``key`` and ``name`` its topic or item; ``value`` the new penalty, price or factor and
+    ``before`` the old one, where there is one."""
+
+    kind: str
+    key: str = ""
+    name: str = ""
+    value: float | None = None
+    before: float | None = None
+    phrases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecreeNews:
+    """A decree took effect, lapsed or was revoked, for the announcements channel.
+
+    ``from_audit`` is the first audit it governs; ``until_audit`` the last (``None``: to the end of
+    the season) and ``until_at`` about when that audit falls. ``issued_by``/``revoked_by``: the
+    moderator (``None``: the timeline). ``reversed_entries``/``reversed_points``: what its amnesty gave
+    back, to how many ``pardoned`` citizens."""
+
+    season_id: int
+    record_id: int
+    event: Literal["took_effect", "lapsed", "revoked"]
+    decree_key: str
+    name: str
+    description: str = ""
+    changes: tuple[DecreeChange, ...] = ()
+    from_audit: int
+    until_audit: int | None = None
+    until_at: datetime | None = None
+    ends_at: datetime | None = None
+    issued_by: int | None = None
+    revoked_by: int | None = None
+    reversed_entries: int = 0
+    reversed_points: int = 0
+    pardoned: int = 0
+
+
+Payload = Bulletin | RoleSync | SeasonEnd | SeasonStart | PermitRequest | AppealRequest | Notice | DecreeNews
 
 _TYPES: dict[OutboxKind, type[Any]] = {
     OutboxKind.BULLETIN: Bulletin,
@@ -198,6 +241,7 @@ _TYPES: dict[OutboxKind, type[Any]] = {
     OutboxKind.PERMIT_REQUEST: PermitRequest,
     OutboxKind.APPEAL_REQUEST: AppealRequest,
     OutboxKind.NOTICE: Notice,
+    OutboxKind.DECREE: DecreeNews,
 }
 _KINDS = {kind_type: kind for kind, kind_type in _TYPES.items()}
 

@@ -13,6 +13,9 @@ a season on the simulator's clock), no wall-clock job is added: whoever moves th
 :meth:`SeasonScheduler.run_pending`, which runs, for every scheduled season, exactly what a job would.
 The bot's heartbeat does that on any clock, asking :meth:`SeasonScheduler.next_due` when to look again.
 
+Decrees need no jobs of their own: the audit that reaches a decree's position takes it, under the
+season's lock (:mod:`game.services.audits.decrees` says why that is exactly once).
+
 No job store: APScheduler 3's ``SQLAlchemyJobStore`` is synchronous and, shared by several
 processes, runs jobs more than once. Jobs have fixed ids (``audit:{season_id}``,
 ``end:{season_id}``), ``coalesce=True`` and ``max_instances=1``.
@@ -33,6 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from game.clock import Clock, SystemClock
+from game.db import read_only
 from game.models import Season, SeasonStatus
 from game.services.audits import AuditResult, run_due_audit
 
@@ -132,7 +136,7 @@ class SeasonScheduler:
 
         Another process sharing the database may have started, paused or ended a season.
         """
-        async with self.engine.connect() as connection:
+        async with read_only(self.engine).connect() as connection:
             rows = (
                 await connection.execute(
                     sa.select(season_t.c.id, season_t.c.status, season_t.c.audit_every_s, season_t.c.ends_at)
@@ -158,7 +162,7 @@ class SeasonScheduler:
         query = sa.select(sa.func.min(season_t.c.next_audit_at), sa.func.min(season_t.c.ends_at)).where(
             season_t.c.id.in_(sorted(self._seasons)), season_t.c.status == SeasonStatus.RUNNING.value
         )
-        async with self.engine.connect() as connection:
+        async with read_only(self.engine).connect() as connection:
             row = (await connection.execute(query)).one()
         # min() keeps the column's type: aware UTC datetimes on either engine.
         return min((value for value in row if value is not None), default=None)
@@ -256,7 +260,7 @@ class SeasonScheduler:
 
     async def _unschedule_if_over(self, season_id: int) -> None:
         """Drop the jobs of a season another process ended or paused, so they stop waking us."""
-        async with self.engine.connect() as connection:
+        async with read_only(self.engine).connect() as connection:
             status = (
                 await connection.execute(sa.select(season_t.c.status).where(season_t.c.id == season_id))
             ).scalar_one_or_none()

@@ -30,6 +30,7 @@ class SourceKind(enum.StrEnum):
     FRIEND = "friend"
     MODERATOR = "moderator"
     APPEAL = "appeal"
+    DECREE = "decree"
 
 
 def message_ref(channel_id: int, message_id: int) -> str:

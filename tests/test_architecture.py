@@ -47,3 +47,26 @@ def test_importing_the_whole_domain_loads_no_discord() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == "", f"importing game/ pulled in: {result.stdout.strip()}"
+
+
+def test_web_imports_the_game_only() -> None:
+    """The public pages read the game; they never reach into the Discord adapter."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in imported_modules(path) if name.split(".")[0] in FORBIDDEN
+        )
+        for path in (ROOT / "web").rglob("*.py")
+    }
+    offenders = {path: names for path, names in offenders.items() if names}
+    assert offenders == {}, f"web/ must not import the Discord adapter: {offenders}"
+    script = (
+        "import importlib, pkgutil, sys, web\n"
+        "for m in pkgutil.walk_packages(web.__path__, 'web.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('discord', 'bot', 'simcord'))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.strip() == "", f"importing web/ pulled in: {result.stdout.strip()}"

@@ -186,7 +186,7 @@ class Courier:
         self, guild: discord.Guild, role: ChannelRole, *, what: str
     ) -> discord.TextChannel | discord.Thread:
         """The guild's ``announcements`` or ``moderators`` channel, or a problem a moderator must fix."""
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             settings = await guilds.get_guild_settings(session, guild_id=guild.id)
         channel_id = (
             settings.announcements_channel_id if role == "announcements" else settings.moderators_channel_id
@@ -257,7 +257,7 @@ class Courier:
         guild = self.bot.get_guild(guild_id)
         if guild is None:
             return
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             settings = await guilds.get_guild_settings(session, guild_id=guild_id)
         channel = (
             guild.get_channel(settings.moderators_channel_id) if settings.moderators_channel_id else None

@@ -51,7 +51,7 @@ async def build_debrief(
     bot: CitizenBot, *, season_id: int, guild_name: str | None
 ) -> tuple[discord.Embed, list[tuple[str, bytes]]]:
     """The season's debrief as files (``report.html``, ``ledger.csv``, ``ledger.json``) and an embed."""
-    async with bot.transaction() as session:
+    async with bot.reading() as session:
         season = await session.get(Season, season_id)
         data = await build_report_data(session, season_id, guild_name=guild_name)
     number = season.number if season else "?"

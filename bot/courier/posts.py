@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.courier.debrief import debrief_post
+from bot.courier.decrees import render_decree
 from bot.courier.post import ChannelRole, Post, Renderer, file_marker
 from bot.utils import formatting as fmt
 from bot.utils.embeds import BUREAU_COLOUR, DESCRIPTION_LIMIT, FIELD_LIMIT, TITLE_LIMIT, bureau_embed
@@ -198,7 +199,7 @@ def season_start_embed(start: SeasonStart) -> discord.Embed:
 async def _season_scenario(courier: Courier, season_id: int | None) -> Scenario | None:
     if season_id is None:
         return None
-    async with courier.bot.transaction() as session:
+    async with courier.bot.reading() as session:
         season = await session.get(Season, season_id)
     if season is None:
         return None
@@ -257,6 +258,7 @@ RENDERERS: dict[OutboxKind, Renderer] = {
     OutboxKind.SEASON_START: _render_season_start,
     OutboxKind.SEASON_END: _render_season_end,
     OutboxKind.NOTICE: _render_notice,
+    OutboxKind.DECREE: render_decree,
 }
 
 WHAT = {
@@ -264,6 +266,7 @@ WHAT = {
     OutboxKind.SEASON_START: "the season's announcement",
     OutboxKind.SEASON_END: "the season's final standings",
     OutboxKind.NOTICE: "a notice",
+    OutboxKind.DECREE: "a decree",
     OutboxKind.PERMIT_REQUEST: "a permit request",
     OutboxKind.APPEAL_REQUEST: "an appeal",
 }

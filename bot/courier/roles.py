@@ -35,7 +35,7 @@ class RoleKeeper:
 
     async def sync(self, guild: discord.Guild, user_ids: Sequence[int]) -> None:
         """Give each member the role of their tier now, and take the other tier roles."""
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             mapping = dict(await guilds.get_tier_roles(session, guild_id=guild.id))
             tiers: dict[int, str | None] = {}
             for user_id in user_ids:
@@ -52,7 +52,7 @@ class RoleKeeper:
     async def resync_guild(self, guild: discord.Guild) -> None:
         """Every citizen's tier role in line with the database (after /setup roles, or once a role
         problem is fixed)."""
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             season = await seasons.current_season(session, guild_id=guild.id)
             lines = await seasons.standings(session, season_id=season.id) if season else ()
         await self.sync(guild, [line.user_id for line in lines])
@@ -105,7 +105,7 @@ class RoleKeeper:
 
     async def clear(self, guild: discord.Guild) -> None:
         """At a season's end nobody keeps a tier role."""
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             mapping = dict(await guilds.get_tier_roles(session, guild_id=guild.id))
         tier_role_ids = set(mapping.values())
         for member in list(guild.members):

@@ -5,6 +5,7 @@ SimCord guild with a moderator and simulated citizens who play through the bot's
 buttons, runs the audits on an accelerated clock, and writes the season's report.
 """
 
-from bot.sandbox._run import SandboxConfig, SandboxResult, play_season, run_sandbox
+from bot.sandbox._cli import run_sandbox
+from bot.sandbox._run import SandboxConfig, SandboxResult, play_season
 
 __all__ = ["SandboxConfig", "SandboxResult", "play_season", "run_sandbox"]

@@ -78,6 +78,8 @@ class Tally:
     clicks: int = 0
     refused: int = 0
     by_command: dict[str, int] = field(default_factory=dict)
+    # The decrees that took effect, lapsed or were revoked, as the Bureau announced them.
+    decrees: list[str] = field(default_factory=list)
 
 
 class SeasonDriver:
@@ -108,6 +110,9 @@ class SeasonDriver:
         self.audits_seen = 0
         self._decided: set[int] = set()  # request messages already answered
         self._requests_filed = False  # a permit or appeal may be waiting in the Bureau's channel
+        # One SimCord operation at a time: the driver's and, in the preview, the person's (the page's
+        # actions take the same lock, see bot.sandbox._preview), so neither is refused as overlapping.
+        self.turn = asyncio.Lock()
 
     # ------------------------------------------------------------------------------ member actions
 
@@ -116,7 +121,8 @@ class SeasonDriver:
         moment, and SimCord refuses overlapping operations: wait for theirs to finish."""
         while True:
             try:
-                return await action()
+                async with self.turn:
+                    return await action()
             except simcord.SetupError as error:
                 if not self.shared or "overlaps" not in str(error):
                     raise
@@ -181,25 +187,47 @@ class SeasonDriver:
 
     # ------------------------------------------------------------------------------------- the season
 
-    async def play(self, *, between_ticks: Callable[[], Awaitable[None]] | None = None) -> None:
+    async def play(
+        self,
+        *,
+        between_ticks: Callable[[], Awaitable[None]] | None = None,
+        steps_per_tick: int = 1,
+    ) -> None:
         """Tick by tick to the season's deadline: citizens act, the Warden decides, the clock moves and
-        whatever is due runs. The scheduler ends the season at its deadline, with its last audit."""
+        whatever is due runs. The scheduler ends the season at its deadline, with its last audit.
+
+        ``steps_per_tick`` (the preview) splits a tick's turns into that many steps, the clock moving
+        on a step at a time and ``between_ticks`` called after each: the chat flows instead of
+        arriving in bursts, and the chances per tick (so the season's story) stay the same."""
         assert self.started_at is not None, "set_up() first"
         audited = False
+        steps = max(1, steps_per_tick)
         for tick in range(1, self.plan.ticks + 1):
-            for citizen in self.rng.sample(self.world.citizens, len(self.world.citizens)):
-                await self._citizen_turn(citizen, after_audit=audited)
-            if self.shared:
-                await self._answer_friend_requests()
-            if self._requests_filed or self.shared:
-                await self._bureau_decides()
+            order = self.rng.sample(self.world.citizens, len(self.world.citizens))
             before = self.audits_seen
-            target = min(self.started_at + tick * self.plan.tick, self.started_at + self.plan.length)
-            await self.move_clock_to(target)
-            await self.run_due()
+            if tick == self.plan.ticks // 2:
+                await self._issue_optional_decree()
+            for step in range(steps):
+                for citizen in order[len(order) * step // steps : len(order) * (step + 1) // steps]:
+                    await self._citizen_turn(citizen, after_audit=audited)
+                if step == steps - 1:
+                    if self.shared:
+                        await self._answer_friend_requests()
+                    if self._requests_filed or self.shared:
+                        await self._bureau_decides()
+                moment = self.started_at + (tick - 1) * self.plan.tick + self.plan.tick * (step + 1) / steps
+                await self.move_clock_to(min(moment, self.started_at + self.plan.length))
+                await self.run_due()
+                if between_ticks is not None:
+                    await between_ticks()
             audited = self.audits_seen > before
-            if between_ticks is not None:
-                await between_ticks()
+
+    async def _issue_optional_decree(self) -> None:
+        """Half-way through, the Warden issues the pack's first optional decree (the timeline's own
+        decrees come by themselves, at their audits)."""
+        optional = self.plan.scenario.timeline.optional
+        if optional:
+            await self.slash(self.world.moderator, "decree issue", decree=optional[0].key)
 
     async def move_clock_to(self, instant: datetime) -> None:
         """Advance SimCord's clock (and so the game's) to an absolute instant: if a timer ever moved it
@@ -225,6 +253,19 @@ class SeasonDriver:
                 elapsed=self.env.now() - self.started_at,
                 messages=self.tally.messages,
             )
+        self._read_decrees()
+
+    def _read_decrees(self) -> None:
+        """The decree posts in the announcements channel not read yet, printed as they come."""
+        posts = [
+            embed.title
+            for message in self.world.announcements.history()
+            for embed in message.embeds
+            if embed.title and embed.title.lstrip("\N{SCROLL} ").startswith("Decree")
+        ]
+        for title in posts[len(self.tally.decrees) :]:
+            self.tally.decrees.append(title.lstrip("\N{SCROLL} "))
+            self.progress.say(f"  {title}")
 
     async def end(self) -> None:
         """Make sure the season is over. The scheduler ends it at its deadline; should it still run

@@ -148,10 +148,20 @@ NAMES: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def citizen_name(index: int) -> str:
-    """The ``index``-th citizen's user name: the alphabet first, then numbered rounds of it."""
-    name = NAMES[index % len(NAMES)]
-    return name if index < len(NAMES) else f"{name}{index // len(NAMES) + 1}"
+# Family names for the rounds after the first: the 27th citizen is "Ana Li", never "Ana2".
+SURNAMES: tuple[str, ...] = ("Li", "Okafor", "Silva", "Novak", "Haddad", "Kim", "Moreau", "Tanaka")
+
+
+def citizen_name(index: int) -> tuple[str, str]:
+    """The ``index``-th citizen's user name and display name, unique up to ``len(NAMES) * (1 +
+    len(SURNAMES))`` citizens (more than the sandbox allows): the first names in turn, then each
+    first name again with a family name."""
+    first = NAMES[index % len(NAMES)]
+    round_ = index // len(NAMES)
+    if round_ == 0:
+        return first, first.capitalize()
+    surname = SURNAMES[(round_ - 1) % len(SURNAMES)]
+    return f"{first}.{surname.lower()}", f"{first.capitalize()} {surname}"
 
 
 def cast_for(count: int) -> list[Persona]:

@@ -11,7 +11,6 @@ import asyncio
 import inspect
 import math
 import random
-import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -45,6 +44,12 @@ SETTLE_POLL_S = 0.002
 # draws the debrief's charts in a worker thread within that move: seconds on a busy machine, where
 # SimCord's default (5 s) is meant for tests.
 SETTLE_TIMEOUT_S = 60.0
+# The bot's name in the simulated server (SimCord's own default is "TestBot").
+BOT_NAME = "Citizen Score"
+# Where a run's report goes when --out is not given: a fresh folder under this one, per run.
+REPORTS = Path("sandbox-report")
+# The preview's season, in real minutes, when --minutes is not given.
+PREVIEW_MINUTES = 25.0
 
 
 class SandboxEnv(simcord.Env):
@@ -73,19 +78,33 @@ class SandboxConfig:
     hours: float = 2.0
     scenario: str = "classic"
     seed: int = 2015
-    out: Path = Path("sandbox-report")
+    out: Path = REPORTS
     quiet: bool = False
     audits: int = AUDITS  # not on the command line: tests play shorter seasons
+    # The preview only: how many real minutes the season lasts (the game's clock keeps pace).
+    minutes: float = PREVIEW_MINUTES
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> SandboxConfig:
+    def from_args(cls, args: argparse.Namespace, *, now: datetime | None = None) -> SandboxConfig:
+        """The command line's choices. In the preview the season lasts ``--minutes`` real minutes, and
+        unless ``--hours`` says otherwise the game's clock runs at real speed, so what the bot says
+        ("next audit in 1 minute") is what the person at the page sees happen. Without ``--out`` each
+        run writes to a folder of its own under ``sandbox-report/``."""
+        minutes = args.minutes if args.minutes is not None else PREVIEW_MINUTES
+        hours = args.hours if args.hours is not None else (minutes / 60 if args.preview else 2.0)
+        out = (
+            Path(args.out)
+            if args.out is not None
+            else run_folder(REPORTS, args, now or datetime.now().astimezone())
+        )
         return cls(
             citizens=args.citizens,
-            hours=args.hours,
+            hours=hours,
             scenario=args.scenario,
             seed=args.seed,
-            out=Path(args.out),
+            out=out,
             quiet=args.quiet,
+            minutes=minutes,
         )
 
     def problems(self) -> list[str]:
@@ -96,7 +115,20 @@ class SandboxConfig:
             found.append(f"audits must be between 1 and 500 (got {self.audits})")
         if not 0 < self.hours <= 24 * 14:
             found.append(f"--hours must be above 0 and at most two weeks (got {self.hours:g})")
+        if not 1 <= self.minutes <= 24 * 60:
+            found.append(f"--minutes must be between 1 and a day's 1440 (got {self.minutes:g})")
         return found
+
+
+def run_folder(parent: Path, args: argparse.Namespace, now: datetime) -> Path:
+    """``sandbox-report/2026-12-03-1745-classic-seed2015``: a run never overwrites another's report
+    (a second run in the same minute gets ``-2``)."""
+    base = f"{now:%Y-%m-%d-%H%M}-{args.scenario}-seed{args.seed}"
+    folder, copy = parent / base, 1
+    while folder.exists():
+        copy += 1
+        folder = parent / f"{base}-{copy}"
+    return folder
 
 
 def plan_for(scenario: Scenario, hours: float, audits: int = AUDITS) -> SeasonPlan:
@@ -163,6 +195,7 @@ class Sandbox:
         # The game's clock is SimCord's (read at call time: the simulator needs the bot first).
         self.bot = build_bot(Path(self._folder.name) / "sandbox.db", FunctionClock(lambda: self.env.now()))
         self.env = simulator(self.bot)
+        self.env.backend.bot_user.name = BOT_NAME
         self._started = False
 
     async def __aenter__(self) -> Sandbox:
@@ -198,7 +231,9 @@ class Sandbox:
         finally:
             self._folder.cleanup()
 
-    async def play(self, *, between_ticks: Callable[[], Awaitable[None]] | None = None) -> SandboxResult:
+    async def play(
+        self, *, between_ticks: Callable[[], Awaitable[None]] | None = None, steps_per_tick: int = 1
+    ) -> SandboxResult:
         """Set up, play the season to its end, write the report; the standings come with the result."""
         config, plan = self.config, self.plan
         self.progress.say(
@@ -208,7 +243,7 @@ class Sandbox:
         )
         driver = self.driver
         await driver.set_up()
-        await driver.play(between_ticks=between_ticks)
+        await driver.play(between_ticks=between_ticks, steps_per_tick=steps_per_tick)
         await driver.end()
         assert driver.season_id is not None
         debrief = await driver.collect_debrief()
@@ -254,34 +289,6 @@ async def write_season_report(
     bot: CitizenBot, season_id: int, out: Path, *, guild_name: str, now: datetime
 ) -> ReportFiles:
     """The debrief, written here; dated by the game's clock, so a seed always gives the same files."""
-    async with bot.transaction() as session:
+    async with bot.reading() as session:
         data = await build_report_data(session, season_id, guild_name=guild_name, now=now)
     return await asyncio.to_thread(write_report, data, out)
-
-
-def run_sandbox(args: argparse.Namespace) -> int:
-    from bot.__main__ import configure_logging
-
-    config = SandboxConfig.from_args(args)
-    problems = config.problems()
-    if problems:
-        for problem in problems:
-            print(f"citizen-score sandbox: {problem}", file=sys.stderr)
-        return 2
-    try:
-        load_scenario(config.scenario)
-    except GameError as error:
-        print(f"citizen-score sandbox: {error}", file=sys.stderr)
-        return 2
-    configure_logging("WARNING")
-    progress = Progress(quiet=config.quiet)
-    if args.preview:
-        from bot.sandbox._preview import run_preview
-
-        return run_preview(config, progress=progress)
-    result = asyncio.run(play_season(config, progress=progress))
-    progress.standings(result.standings, scenario=result.scenario, personas=result.personas)
-    progress.report(result.files.html, extra=(result.files.csv, result.files.json))
-    for bug in result.bot_errors:
-        print(f"citizen-score sandbox: the bot raised {bug!r} (see the log above)", file=sys.stderr)
-    return 1 if result.bot_errors else 0

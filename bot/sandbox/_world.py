@@ -40,6 +40,9 @@ class World:
     citizens: list[SimCitizen]
     visitor: simcord.MemberActor | None = None  # a person at the browser preview
 
+    def channels(self) -> list[simcord.ChannelHandle]:
+        return [self.square, self.announcements, self.bureau, self.brag]
+
     def citizen(self, user_id: int) -> SimCitizen | None:
         return next((c for c in self.citizens if c.actor.id == user_id), None)
 
@@ -67,8 +70,8 @@ def build_world(env: simcord.Env, citizens: int, *, visitor: bool = False) -> Wo
     moderator = guild.add_member(env.create_user("warden", global_name="The Warden"), roles=[staff])
     people = []
     for index, persona in enumerate(cast_for(citizens)):
-        name = citizen_name(index)
-        user = env.create_user(name, global_name=name.capitalize())
+        name, shown = citizen_name(index)
+        user = env.create_user(name, global_name=shown)
         people.append(SimCitizen(name=name, persona=persona, actor=guild.add_member(user)))
     you = guild.add_member(env.create_user("visitor", global_name="You")) if visitor else None
     return World(

@@ -50,7 +50,7 @@ def choices(options: Iterable[tuple[str, V, *tuple[str, ...]]], current: str) ->
 
 async def current_scenario(bot: CitizenBot, guild_id: int) -> Scenario | None:
     """The rules of the guild's season that is not over (running or paused), or ``None``."""
-    async with bot.transaction() as session:
+    async with bot.reading() as session:
         try:
             return await seasons.season_rules(session, guild_id=guild_id)
         except NoActiveSeason:

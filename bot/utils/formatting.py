@@ -16,6 +16,7 @@ import discord
 from game.models import Dimension
 from game.report import score_rgb
 from game.rules.durations import describe_duration
+from game.text import MINUS, signed, truncate
 
 __all__ = [
     "DIMENSION_EMOJI",
@@ -35,9 +36,6 @@ __all__ = [
     "truncate",
     "until",
 ]
-
-# A true minus sign: on a phone a hyphen before a number is easy to miss.
-MINUS = "\N{MINUS SIGN}"
 
 DIMENSION_NAMES: Mapping[Dimension, str] = MappingProxyType(
     {
@@ -71,15 +69,6 @@ def number(value: int) -> str:
     """``1234567`` -> ``1,234,567``; negatives carry a true minus sign."""
     text = f"{abs(value):,}"
     return f"{MINUS}{text}" if value < 0 else text
-
-
-def signed(delta: int) -> str:
-    """A change with its sign always shown: ``+5``, ``−12``, ``±0``."""
-    if delta > 0:
-        return f"+{delta:,}"
-    if delta < 0:
-        return f"{MINUS}{-delta:,}"
-    return "\N{PLUS-MINUS SIGN}0"
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
@@ -139,10 +128,3 @@ def score_colour(score: int, floor: int, ceiling: int) -> discord.Colour:
 def escape(text: str) -> str:
     """A name or a typed text as plain words in a message: no markdown, no mention that pings."""
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
-
-
-def truncate(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters with an ellipsis: embeds refuse longer fields."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)].rstrip() + "\N{HORIZONTAL ELLIPSIS}"

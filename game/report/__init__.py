@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from game.report._colours import parse_hex, score_colour, score_rgb, tier_colour, tier_for
+from game.report._colours import parse_hex, score_colour, score_rgb, tier_colour
 from game.report._data import (
     Friendship,
     ReportAppeal,
@@ -44,7 +44,6 @@ __all__ = [
     "score_colour",
     "score_rgb",
     "tier_colour",
-    "tier_for",
     "write_report",
 ]
 

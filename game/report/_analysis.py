@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from game.report._colours import tier_for
-from game.report._data import ReportAppeal, ReportData, ReportEntry, ReportPermit, SourceKind
+from game.report._data import ReportAppeal, ReportData, ReportEntry, ReportPermit, SourceKind, TierBand
+from game.rules.tiers import tier_for
+from game.vocabulary import Dimension
 
-# The order in which dimensions are listed; dimensions a scenario adds come after, alphabetically.
-DIMENSION_ORDER: tuple[str, ...] = ("speech", "consumption", "finance", "social", "bureau")
+# Dimensions are listed in the game's order; any other dimension a ledger holds comes after, alphabetically.
+DIMENSION_ORDER: tuple[str, ...] = tuple(d.value for d in Dimension)
 
 _MAX_ISSUES = 12
 
@@ -104,6 +105,14 @@ class SeasonFigures:
 def citizen_label(number: int, names: dict[int, str]) -> str:
     name = names.get(number)
     return name if name is not None else f"Citizen No. {number}"
+
+
+def tier_of(score: int, tiers: tuple[TierBand, ...]) -> TierBand | None:
+    """The band holding ``score``, or ``None`` when the scenario's tiers do not cover it."""
+    try:
+        return tier_for(score, tiers)
+    except ValueError:
+        return None
 
 
 def ledger_order(entries: Iterable[ReportEntry]) -> list[ReportEntry]:
@@ -228,7 +237,7 @@ def analyse(data: ReportData) -> SeasonFigures:
     recorded_tier = {c.number: c.tier for c in data.citizens}
     results = []
     for n in numbers:
-        band = tier_for(finals[n], data.tiers)
+        band = tier_of(finals[n], data.tiers)
         tier = band.name if band is not None else recorded_tier.get(n, "")
         results.append(
             CitizenResult(

@@ -15,15 +15,15 @@ from game.report._analysis import CitizenResult, Flow, SeasonFigures
 from game.report._colours import score_colour, tier_colour
 from game.report._data import ReportData, TierBand
 from game.report._svg import INK, MUTED, PAPER, chart_style, figure_to_svg, new_figure
+from game.text import truncate
 
 # Above this many citizens one line each is spaghetti: draw the spread instead.
 MAX_LINES = 12
+# Up to this many citizens each one's line is drawn (hidden in a crowd), so a reader can pick it; in a bigger
+# crowd the hidden lines would add more drawing time and page weight than one picker is worth.
+FOLLOW_LIMIT = 60
 SPREAD = "#4a5a85"  # neutral, so the bands read over any tier colour
 _TOP_BARS = 12
-
-
-def _short(text: str, limit: int = 28) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _tier_bands(
@@ -43,7 +43,7 @@ def _tier_bands(
             ax.text(
                 (shown_low + shown_high) / 2,
                 1.015 if i % 2 == 0 else 1.075,
-                _short(tier.name, 16),
+                truncate(tier.name, 16),
                 transform=ax.get_xaxis_transform(),
                 ha="center",
                 va="bottom",
@@ -58,7 +58,7 @@ def _tier_bands(
             ax.text(
                 0.006,
                 shown_high - (visible[1] - visible[0]) * 0.012,
-                _short(tier.name, 18),
+                truncate(tier.name, 18),
                 transform=ax.get_yaxis_transform(),
                 ha="left",
                 va="top",
@@ -81,6 +81,11 @@ def _spread_labels(wanted: list[float], gap: float, low: float, high: float) -> 
         for i in range(len(placed) - 2, -1, -1):
             placed[i] = min(placed[i], placed[i + 1] - gap)
     return placed
+
+
+def followable(figures: SeasonFigures) -> bool:
+    """Whether the score chart carries one line per citizen that a reader can pick out."""
+    return len(figures.timeline.scores) <= FOLLOW_LIMIT
 
 
 def _time_axis(ax: Axes, tz: tzinfo | None) -> None:
@@ -124,6 +129,7 @@ def scores_over_time(data: ReportData, figures: SeasonFigures) -> str | None:
                     lw=2.1,
                     path_effects=halo,
                     zorder=3,
+                    gid=f"line-{number}",
                 )
                 finals.append((float(series[-1]), result))
             finals.sort(key=lambda item: item[0])
@@ -132,7 +138,7 @@ def scores_over_time(data: ReportData, figures: SeasonFigures) -> str | None:
             for (y, result), ly in zip(finals, label_y, strict=True):
                 colour = score_colour(result.final_score, data.score_floor, data.score_ceiling)
                 ax.annotate(
-                    f"{_short(result.name, 16)}  {result.final_score}",
+                    f"{truncate(result.name, 16)}  {result.final_score}",
                     xy=(1.0, y),
                     xycoords=("axes fraction", "data"),
                     xytext=(1.015, ly),
@@ -169,6 +175,19 @@ def scores_over_time(data: ReportData, figures: SeasonFigures) -> str | None:
                 label="lowest",
             )
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+            if followable(figures):
+                # Hidden until the reader picks the citizen (the page's CSS shows it).
+                for number, series in timeline.scores.items():
+                    ax.plot(
+                        x,
+                        [*series, series[-1]],
+                        drawstyle="steps-post",
+                        color=score_colour(results[number].final_score, data.score_floor, data.score_ceiling),
+                        lw=2.4,
+                        path_effects=halo,
+                        zorder=4,
+                        gid=f"follow-{number}",
+                    )
         ax.axhline(data.start_score, color=MUTED, lw=0.8, ls=(0, (4, 3)), zorder=1)
         ax.set_xlim(x[0], x[-1] if x[-1] > x[0] else x[0] + 1)
         _time_axis(ax, tz)
@@ -223,7 +242,7 @@ def distribution(data: ReportData, figures: SeasonFigures) -> str | None:
 
 
 def _bars(flows: Sequence[Flow], values: list[int], *, title: str, prefix: str, note: list[str]) -> str:
-    labels = [_short(f.key, 30) for f in flows]
+    labels = [truncate(f.key, 30) for f in flows]
     height = 0.9 + 0.38 * len(flows)
     with chart_style():
         fig = new_figure(9.6, max(height, 2.0))

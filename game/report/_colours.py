@@ -8,7 +8,6 @@ The scale is defined on the fraction of the season's score range, so any scenari
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 
 from game.report._data import TierBand
 
@@ -25,8 +24,8 @@ SCALE_STOPS: tuple[tuple[float, tuple[int, int, int]], ...] = (
 )
 
 
-def score_rgb(score: float, floor: int = 350, ceiling: int = 950) -> tuple[int, int, int]:
-    """The scale's colour for ``score`` as an RGB triple."""
+def score_rgb(score: float, floor: int, ceiling: int) -> tuple[int, int, int]:
+    """The scale's colour for ``score`` as an RGB triple, on the season's range ``floor..ceiling``."""
     span = max(ceiling - floor, 1)
     t = min(max((score - floor) / span, 0.0), 1.0)
     for (t0, c0), (t1, c1) in itertools.pairwise(SCALE_STOPS):
@@ -50,21 +49,13 @@ def parse_hex(colour: str) -> tuple[int, int, int]:
     return ((value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF)
 
 
-def score_colour(score: float, floor: int = 350, ceiling: int = 950) -> str:
+def score_colour(score: float, floor: int, ceiling: int) -> str:
     """The scale's colour for ``score`` as ``#rrggbb``."""
     return hex_colour(score_rgb(score, floor, ceiling))
 
 
-def tier_colour(tier: TierBand, floor: int = 350, ceiling: int = 950) -> str:
+def tier_colour(tier: TierBand, floor: int, ceiling: int) -> str:
     """The tier's own colour, or the scale's colour at the middle of the tier."""
     if tier.colour is not None:
         return hex_colour(parse_hex(tier.colour))
     return score_colour((tier.min_score + tier.max_score) / 2, floor, ceiling)
-
-
-def tier_for(score: int, tiers: Sequence[TierBand]) -> TierBand | None:
-    """The tier whose band holds ``score``, or ``None`` if no band does."""
-    for tier in tiers:
-        if tier.min_score <= score <= tier.max_score:
-            return tier
-    return None

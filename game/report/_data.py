@@ -8,18 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
+from game.vocabulary import SourceKind
 
-class SourceKind(StrEnum):
-    """What caused a ledger entry."""
+if TYPE_CHECKING:
+    from game.report._timeline import ReportDecree
 
-    MESSAGE = "message"
-    PURCHASE = "purchase"
-    FINANCE = "finance"
-    FRIEND = "friend"
-    MODERATOR = "moderator"
-    APPEAL = "appeal"
+__all__ = [
+    "Friendship",
+    "ReportAppeal",
+    "ReportCitizen",
+    "ReportData",
+    "ReportEntry",
+    "ReportPermit",
+    "SourceKind",
+    "TierBand",
+]
 
 
 def _require_aware(value: datetime | None, what: str) -> None:
@@ -126,6 +131,7 @@ class ReportData:
 
     ``ended_at`` is ``None`` for a report asked for while the season still runs; ``generated_at``
     is passed in (never read from the clock) so the same data always renders the same file.
+    ``score_floor..score_ceiling`` is the scenario's score range and ``tiers`` its tiers, ascending.
     """
 
     guild_name: str
@@ -135,8 +141,8 @@ class ReportData:
     ended_at: datetime | None
     generated_at: datetime
     start_score: int
-    score_floor: int = 350
-    score_ceiling: int = 950
+    score_floor: int
+    score_ceiling: int
     tiers: tuple[TierBand, ...] = ()
     discussion_prompts: tuple[str, ...] = ()
     citizens: tuple[ReportCitizen, ...] = ()
@@ -144,6 +150,8 @@ class ReportData:
     friendships: tuple[Friendship, ...] = ()
     permits: tuple[ReportPermit, ...] = ()
     appeals: tuple[ReportAppeal, ...] = ()
+    # The decrees that took effect, in order (game.report._timeline measures what they did).
+    decrees: tuple[ReportDecree, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(self.started_at, "started_at")

@@ -1,8 +1,8 @@
-"""The friend network as hand-written SVG: nodes coloured by final score, penalty cascades as arrows.
+"""The friend network as SVG: nodes coloured by final score, penalty cascades as arrows.
 
-The layout is a small Fruchterman-Reingold spring embedding started from a sunflower spiral in
-citizen-number order, with a fixed number of steps and no randomness, so the same season always
-draws the same picture.
+networkx finds the groups of friends and lays each one out (a Fruchterman-Reingold spring
+embedding from a fixed seed, so the same season always draws the same picture); the groups are
+then packed in rows, largest first, with the citizens who have no friends in a strip below.
 """
 
 from __future__ import annotations
@@ -10,19 +10,23 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
-import numpy as np
+import networkx as nx
+from markupsafe import Markup
 
 from game.report._analysis import Cascade, SeasonFigures
 from game.report._colours import SCALE_STOPS, hex_colour, score_colour
 from game.report._data import ReportData
+from game.report._templates import environment
+from game.text import signed, truncate
 
 MAX_NODES = 250
 _LABEL_ALL = 30  # above this many citizens only the most involved are named
 _LABEL_SOME = 12
 _POINTS_LIMIT = 24  # above this many cascades the arrows carry no numbers (the table has them)
 _MAX_ARROWS = 150  # more arrows than this make a hairball; the table lists the heaviest anyway
+_SEED = 2015  # the layout's fixed start: the same season, the same picture
+_ITERATIONS = 120
 _WIDTH = 960
 _MARGIN = 56
 _TOP = 24
@@ -30,7 +34,6 @@ _MAX_STRETCH = 1.6
 _LEGEND = 70
 _CASCADE = "#b3312c"
 _FRIEND = "#cfc8b8"
-_INK = "#1f2430"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,44 +42,33 @@ class _Point:
     y: float
 
 
-def spring_layout(
-    nodes: Sequence[int], edges: Sequence[tuple[int, int]], *, steps: int = 300
-) -> dict[int, _Point]:
-    """Positions in the unit square for ``nodes``; deterministic for the same input."""
-    n = len(nodes)
-    if n == 0:
+def friend_graph(nodes: Sequence[int], edges: Sequence[tuple[int, int]]) -> nx.Graph[int]:
+    """The citizens ``nodes`` (in this order) joined by ``edges`` between them."""
+    graph: nx.Graph[int] = nx.Graph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from((a, b) for a, b in edges if a != b and a in graph and b in graph)
+    return graph
+
+
+def spring_layout(graph: nx.Graph[int]) -> dict[int, _Point]:
+    """Positions in the unit square for the graph's nodes; deterministic for the same graph."""
+    if graph.number_of_nodes() == 0:
         return {}
-    if n == 1:
-        return {nodes[0]: _Point(0.5, 0.5)}
-    index = {node: i for i, node in enumerate(nodes)}
-    golden = math.pi * (3 - math.sqrt(5))
-    i = np.arange(n, dtype=float)
-    radius = np.sqrt((i + 0.5) / n)
-    pos = np.column_stack((radius * np.cos(i * golden), radius * np.sin(i * golden)))
-    adjacency = np.zeros((n, n))
-    for a, b in edges:
-        if a in index and b in index and a != b:
-            adjacency[index[a], index[b]] = adjacency[index[b], index[a]] = 1.0
-    k = math.sqrt(4.0 / n)
-    temperature = 0.25
-    cooling = temperature / (steps + 1)
-    for _ in range(steps):
-        delta = pos[:, None, :] - pos[None, :, :]
-        distance = np.maximum(np.linalg.norm(delta, axis=-1), 1e-3)
-        force = (k * k) / distance**2 - adjacency * distance / k
-        np.fill_diagonal(force, 0.0)
-        displacement = np.einsum("ij,ijk->ik", force, delta)
-        # Gentle gravity keeps loners and separate friend groups from drifting off the page.
-        displacement -= 0.6 * k * pos * np.linalg.norm(pos, axis=1, keepdims=True)
-        length = np.maximum(np.linalg.norm(displacement, axis=1, keepdims=True), 1e-9)
-        pos += displacement / length * np.minimum(length, temperature)
-        temperature -= cooling
-    low, high = pos.min(axis=0), pos.max(axis=0)
+    if graph.number_of_nodes() == 1:
+        return {node: _Point(0.5, 0.5) for node in graph}
+    pos = nx.spring_layout(graph, seed=_SEED, iterations=_ITERATIONS)
+    xs = [float(p[0]) for p in pos.values()]
+    ys = [float(p[1]) for p in pos.values()]
+    low_x, high_x, low_y, high_y = min(xs), max(xs), min(ys), max(ys)
     # Fill the square, but never squash a layout by more than _MAX_STRETCH.
-    extent = np.maximum(high - low, 1e-9)
-    extent = np.maximum(extent, extent.max() / _MAX_STRETCH)
-    unit = (pos - (low + high) / 2) / extent + 0.5
-    return {node: _Point(float(unit[index[node], 0]), float(unit[index[node], 1])) for node in nodes}
+    longest = max(high_x - low_x, high_y - low_y, 1e-9)
+    extent_x = max(high_x - low_x, longest / _MAX_STRETCH)
+    extent_y = max(high_y - low_y, longest / _MAX_STRETCH)
+    mid_x, mid_y = (low_x + high_x) / 2, (low_y + high_y) / 2
+    return {
+        node: _Point((float(p[0]) - mid_x) / extent_x + 0.5, (float(p[1]) - mid_y) / extent_y + 0.5)
+        for node, p in pos.items()
+    }
 
 
 def _choose_nodes(data: ReportData, figures: SeasonFigures) -> list[int]:
@@ -129,64 +121,6 @@ def _arrow(start: _Point, end: _Point, *, r_end: float, bend: float, width: floa
     return path, head_points, mid
 
 
-def _legend(data: ReportData, top: float) -> list[str]:
-    stops = "".join(f'<stop offset="{t:.2f}" stop-color="{hex_colour(rgb)}"/>' for t, rgb in SCALE_STOPS)
-    x0, bar_w = _MARGIN, 260
-    y = top + 22
-    parts = [
-        f'<defs><linearGradient id="net-scale">{stops}</linearGradient></defs>',
-        f'<text x="{x0}" y="{_fmt(y - 8)}" class="net-legend">final score</text>',
-        f'<rect x="{x0}" y="{_fmt(y)}" width="{bar_w}" height="10" rx="3" fill="url(#net-scale)"/>',
-        f'<text x="{x0}" y="{_fmt(y + 24)}" class="net-legend">{data.score_floor}</text>',
-        (
-            f'<text x="{x0 + bar_w}" y="{_fmt(y + 24)}" class="net-legend" text-anchor="end">'
-            f"{data.score_ceiling}</text>"
-        ),
-    ]
-    lx = x0 + bar_w + 60
-    parts += [
-        (
-            f'<line x1="{lx}" y1="{_fmt(y + 5)}" x2="{lx + 40}" y2="{_fmt(y + 5)}" '
-            f'stroke="{_FRIEND}" stroke-width="2"/>'
-        ),
-        f'<text x="{lx + 50}" y="{_fmt(y + 9)}" class="net-legend">friends</text>',
-    ]
-    ax = lx + 150
-    parts += [
-        (
-            f'<path d="M{ax} {_fmt(y + 5)} L{ax + 30} {_fmt(y + 5)}" stroke="{_CASCADE}" stroke-width="4" '
-            f'stroke-opacity="0.8" fill="none"/>'
-        ),
-        (
-            f'<polygon points="{ax + 42},{_fmt(y + 5)} {ax + 29},{_fmt(y - 2)} {ax + 29},{_fmt(y + 12)}" '
-            f'fill="{_CASCADE}" fill-opacity="0.8"/>'
-        ),
-        (
-            f'<text x="{ax + 52}" y="{_fmt(y + 9)}" class="net-legend">a friend\'s penalty flowed this way '
-            f"(thicker = more points)</text>"
-        ),
-    ]
-    return parts
-
-
-def _components(nodes: Sequence[int], edges: Sequence[tuple[int, int]]) -> list[list[int]]:
-    parent = {n: n for n in nodes}
-
-    def root(n: int) -> int:
-        while parent[n] != n:
-            parent[n] = parent[parent[n]]
-            n = parent[n]
-        return n
-
-    for a, b in edges:
-        if a in parent and b in parent:
-            parent[root(a)] = root(b)
-    groups: dict[int, list[int]] = {}
-    for n in nodes:
-        groups.setdefault(root(n), []).append(n)
-    return sorted((sorted(g) for g in groups.values()), key=lambda g: (-len(g), g[0]))
-
-
 def _shelves(sides: Sequence[float], target: float) -> tuple[list[list[int]], float, float]:
     rows: list[list[int]] = []
     width = 0.0
@@ -233,7 +167,10 @@ def _place(
 
     One spring layout over everything would push separate groups to the far corners.
     """
-    components = _components(nodes, edges)
+    graph = friend_graph(nodes, edges)
+    components = sorted(
+        (sorted(c) for c in nx.connected_components(graph)), key=lambda group: (-len(group), group[0])
+    )
     groups = [c for c in components if len(c) > 1]
     loners = [c[0] for c in components if len(c) == 1]
     inner_w = _WIDTH - 2 * _MARGIN
@@ -255,9 +192,7 @@ def _place(
             cell = sides[i] * scale
             cell_w = cell * stretch
             pad_x, pad_y = cell_w * 0.05 + 36, cell * 0.04 + 14
-            group = groups[i]
-            group_set = set(group)
-            unit = spring_layout(group, [(a, b) for a, b in edges if a in group_set and b in group_set])
+            unit = spring_layout(graph.subgraph(groups[i]))
             top = y + (row_h - cell) / 2
             for n, p in unit.items():
                 at[n] = _Point(x + pad_x + p.x * (cell_w - 2 * pad_x), top + pad_y + p.y * (cell - 2 * pad_y))
@@ -279,8 +214,31 @@ def _place(
 
 
 @dataclass(frozen=True, slots=True)
+class _Arrow:
+    """A cascade drawn: its path, head, width and (when there is room) its points at the midpoint."""
+
+    points: int
+    tip: str
+    path: str
+    head: str
+    width: str
+    mid: _Point
+    label: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    number: int
+    at: _Point
+    colour: str
+    tip: str
+    name: str | None
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
 class NetworkPicture:
-    svg: str
+    svg: Markup
     citizens: int  # how many citizens are drawn
     cascades: int  # how many cascades are drawn
 
@@ -318,74 +276,59 @@ def network_svg(data: ReportData, figures: SeasonFigures) -> NetworkPicture | No
         nodes, layout_edges, labelled=count <= _LABEL_ALL, height=min(max(360 + 10 * count, 420), 860)
     )
     at = placement.at
-    total_h = placement.height + _LEGEND
 
-    parts: list[str] = [
-        (
-            f'<svg viewBox="0 0 {_WIDTH} {_fmt(total_h)}" role="img" '
-            'aria-label="Friend network coloured by final score, with friend-penalty cascades" '
-            'class="network">'
-        ),
-        f'<rect width="{_WIDTH}" height="{_fmt(total_h)}" fill="#fffdf8"/>',
-    ]
-    if placement.loner_top is not None:
-        parts.append(
-            f'<line x1="{_MARGIN}" y1="{_fmt(placement.loner_top)}" x2="{_WIDTH - _MARGIN}" '
-            f'y2="{_fmt(placement.loner_top)}" stroke="#e3ddcf" stroke-dasharray="4 4"/>'
-            f'<text x="{_MARGIN}" y="{_fmt(placement.loner_top + 16)}" class="net-legend">'
-            "without friends</text>"
-        )
-    parts.append('<g class="friendships">')
-    for a, b in pairs:
-        pa, pb = at[a], at[b]
-        parts.append(
-            f'<line x1="{_fmt(pa.x)}" y1="{_fmt(pa.y)}" x2="{_fmt(pb.x)}" y2="{_fmt(pb.y)}" '
-            f'stroke="{_FRIEND}" stroke-width="1.4"/>'
-        )
-    parts.append("</g>")
+    def name(number: int) -> str:
+        return results[number].name if number in results else f"No. {number}"
 
     heaviest = max((abs(c.points) for c in cascades), default=1) or 1
-    opacity = "0.72" if len(cascades) <= 60 else "0.45"
-    parts.append('<g class="cascades">')
+    arrows = []
     # Lightest first, so the heaviest cascades are drawn on top.
     for cascade in sorted(cascades, key=lambda c: (abs(c.points), c.source, c.target)):
         width = 1.2 + 6.8 * abs(cascade.points) / heaviest
         path, head, mid = _arrow(at[cascade.source], at[cascade.target], r_end=r, bend=0.14, width=width)
-        source_name = results[cascade.source].name if cascade.source in results else f"No. {cascade.source}"
-        target_name = results[cascade.target].name if cascade.target in results else f"No. {cascade.target}"
-        tip = escape(f"{target_name} lost {-cascade.points} because of {source_name}")
-        parts.append(
-            f'<g data-points="{cascade.points}"><title>{tip}</title>'
-            f'<path d="{path}" stroke="{_CASCADE}" stroke-width="{_fmt(width)}" stroke-opacity="{opacity}" '
-            f'fill="none" stroke-linecap="round"/>'
-            f'<polygon points="{head}" fill="{_CASCADE}" fill-opacity="0.85"/>'
-        )
-        if len(cascades) <= _POINTS_LIMIT:
-            parts.append(
-                f'<text x="{_fmt(mid.x)}" y="{_fmt(mid.y)}" class="net-points" text-anchor="middle" '
-                f'dominant-baseline="middle">{cascade.points:+d}</text>'.replace(">-", ">−")
+        arrows.append(
+            _Arrow(
+                points=cascade.points,
+                tip=f"{name(cascade.target)} lost {-cascade.points} because of {name(cascade.source)}",
+                path=path,
+                head=head,
+                width=_fmt(width),
+                mid=mid,
+                label=signed(cascade.points) if len(cascades) <= _POINTS_LIMIT else None,
             )
-        parts.append("</g>")
-    parts.append("</g>")
-
-    parts.append('<g class="citizens">')
-    for n in nodes:
-        p = at[n]
-        result = results[n]
-        colour = score_colour(result.final_score, data.score_floor, data.score_ceiling)
-        tip = escape(f"{result.name} (No. {n}): {result.final_score}, {result.tier}")
-        parts.append(
-            f'<g><title>{tip}</title><circle cx="{_fmt(p.x)}" cy="{_fmt(p.y)}" r="{_fmt(r)}" '
-            f'fill="{colour}" stroke="#fffdf8" stroke-width="{_fmt(min(2.0, r / 5))}"/>'
         )
-        if n in named:
-            name = result.name if len(result.name) <= 18 else result.name[:17] + "…"
-            parts.append(
-                f'<text x="{_fmt(p.x)}" y="{_fmt(p.y + r + 14)}" class="net-name" text-anchor="middle">'
-                f'{escape(name)} <tspan class="net-score">{result.final_score}</tspan></text>'
-            )
-        parts.append("</g>")
-    parts.append("</g>")
-    parts += _legend(data, placement.height)
-    parts.append("</svg>")
-    return NetworkPicture(svg="".join(parts), citizens=count, cascades=len(cascades))
+    citizens = [
+        _Node(
+            number=n,
+            at=at[n],
+            colour=score_colour(results[n].final_score, data.score_floor, data.score_ceiling),
+            tip=f"{results[n].name} (No. {n}): {results[n].final_score}, {results[n].tier}",
+            name=truncate(results[n].name, 18) if n in named else None,
+            score=results[n].final_score,
+        )
+        for n in nodes
+    ]
+    svg = (
+        environment()
+        .get_template("network.svg")
+        .render(
+            width=_WIDTH,
+            height=placement.height + _LEGEND,
+            margin=_MARGIN,
+            top=placement.height,
+            loner_top=placement.loner_top,
+            friendships=[(at[a], at[b]) for a, b in pairs],
+            arrows=arrows,
+            arrow_opacity="0.72" if len(cascades) <= 60 else "0.45",
+            citizens=citizens,
+            r=_fmt(r),
+            ring=_fmt(min(2.0, r / 5)),
+            stops=[(f"{t:.2f}", hex_colour(rgb)) for t, rgb in SCALE_STOPS],
+            floor=data.score_floor,
+            ceiling=data.score_ceiling,
+            friend=_FRIEND,
+            cascade=_CASCADE,
+            fmt=_fmt,
+        )
+    )
+    return NetworkPicture(svg=Markup(svg.strip()), citizens=count, cascades=len(cascades))  # noqa: S704

@@ -15,6 +15,7 @@ import matplotlib
 # The bot process never opens a window: pin the non-interactive backend before anything draws.
 matplotlib.use("Agg")
 
+from markupsafe import escape
 from matplotlib.figure import Figure
 
 # Fixed salt and no timestamp: the same data gives byte-identical SVG.
@@ -99,8 +100,7 @@ def inline_svg(text: str, *, prefix: str, label: str) -> str:
     text = _METADATA.sub("", text)
     head_end = text.index(">")
     head = _SIZE.sub("", _XMLNS.sub("", text[:head_end]))
-    escaped = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    head += f' role="img" aria-label="{escaped}" preserveAspectRatio="xMidYMid meet"'
+    head += f' role="img" aria-label="{escape(label)}" preserveAspectRatio="xMidYMid meet"'
     text = head + text[head_end:]
     text = _REFERENCE.sub(lambda m: f"{m.group(1)}{prefix}-", text)
     # Let the page's font stack draw the text.

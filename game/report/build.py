@@ -12,7 +12,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from game.errors import ErrorCode, NotFound
-from game.models import Appeal, Audit, Citizen, Friendship, LedgerEntry, Permit, RequestStatus, Season
+from game.models import (
+    Appeal,
+    Audit,
+    Citizen,
+    DecreeRecord,
+    Friendship,
+    LedgerEntry,
+    Permit,
+    RequestStatus,
+    Season,
+)
 from game.report._data import (
     Friendship as ReportFriendship,
 )
@@ -25,6 +35,7 @@ from game.report._data import (
     SourceKind,
     TierBand,
 )
+from game.report._timeline import ReportDecree
 from game.scenario import Scenario, restore_scenario
 
 __all__ = ["build_report_data"]
@@ -108,7 +119,13 @@ async def build_report_data(
     appeals = (
         await session.exec(select(Appeal).where(Appeal.season_id == season_id).order_by(col(Appeal.id)))
     ).all()
+    decrees = (
+        await session.exec(
+            select(DecreeRecord).where(DecreeRecord.season_id == season_id).order_by(col(DecreeRecord.id))
+        )
+    ).all()
     return ReportData(
+        decrees=tuple(_report_decree(record) for record in decrees),
         guild_name=guild_name or f"Server {season.guild_id}",
         season_title=f"Season {season.number}",
         scenario_name=scenario.name,
@@ -158,6 +175,22 @@ async def build_report_data(
             for appeal in appeals
             if appeal.citizen_id in number_of
         ),
+    )
+
+
+def _report_decree(record: DecreeRecord) -> ReportDecree:
+    last = record.until_audit
+    if record.revoked_after_audit is not None:
+        last = record.revoked_after_audit if last is None else min(last, record.revoked_after_audit)
+    return ReportDecree(
+        key=record.decree_key,
+        name=record.decree_name,
+        source=str(record.source),
+        took_effect_at=record.took_effect_at,
+        from_audit=record.after_audit + 1,
+        until_audit=last,
+        revoked_at=record.revoked_at,
+        reversed_entries=record.reversed_entries,
     )
 
 

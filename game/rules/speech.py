@@ -1,13 +1,14 @@
 """Judging what citizens say: the phrase matcher, the findings, and the gate on rewards.
 
 Matching
-    Phrases are plain text, never regular expressions. Text and phrases are normalised the same way
-    (:func:`normalize_text`): NFKC, case-folded, every run of characters that are not letters or
-    digits (spaces, punctuation, ``_``) becomes one space, and each Chinese character or kana stands
-    as a word of its own (those scripts put no spaces between words). A phrase matches only as whole
-    words: "tank man" matches "Tank-Man!" and "the TANK   MAN", never "tankman" or "tank manifesto".
-    One Aho-Corasick automaton holds every phrase of the scenario, so a message is read once whatever
-    the number of phrases.
+    Phrases are plain text, never regular expressions. Text and phrases are folded the same way
+    (:mod:`game.rules.folding`): case, accents, zero-width characters, look-alike letters of other
+    scripts, digits and symbols written for letters, punctuation or spaces between the letters of a
+    word and repeated letters do not hide a phrase. A phrase matches only as whole words: "tank man"
+    matches "Tank-Man!", "the TANK   MAN", "T4nk M4n", "t.a.n.k m.a.n" and "tankman", never
+    "tank manifesto" or "tanks". One Aho-Corasick automaton holds every folded form of every phrase
+    of the scenario, built once per scenario; each message is folded once (and read a second time
+    only when punctuation inside a word or spaced-out letters give it another reading).
 
 Combining several matches in one message (:meth:`SpeechMatcher.judge_message`)
     1. Each forbidden topic counts at most once per message, however many of its phrases appear and
@@ -30,14 +31,14 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import ahocorasick
+
+from game.rules.folding import fold_words, phrase_keys, readings
 
 if TYPE_CHECKING:
     from game.scenario import RewardRules, Scenario, SentimentRule, SpeechRules
@@ -57,36 +58,12 @@ __all__ = [
 
 SENTIMENT_RULE_KEY = "sentiment"
 
-# One C-level pass over UTF-8 bytes: ASCII letters lower-cased, every other ASCII byte (space,
-# punctuation, '_', control) turned into a space; bytes of non-ASCII characters left alone.
-_BYTE_TABLE = bytes(
-    (byte | 0x20) if chr(byte).isalpha() else byte if chr(byte).isdigit() else 0x20 for byte in range(128)
-) + bytes(range(128, 256))
-# Han ideographs and kana: written without spaces, so each character is a word of its own.
-_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_UNSPACED_SCRIPT = re.compile(f"[{_UNSPACED}]")
-# Where a word breaks: a run of non-word characters, or either side of an unspaced-script character.
-_WORD_BREAK = re.compile(rf"[\W_]+|(?<=[{_UNSPACED}])|(?=[{_UNSPACED}])")
-
 
 def normalize_text(text: str) -> str:
-    """The canonical form matching works on: ``"Tank-Man!"`` -> ``"tank man"`` (see module docstring)."""
-    if text.isascii():
-        return b" ".join(text.encode("ascii").translate(_BYTE_TABLE).split()).decode("ascii")
-    return _normalize_unicode(text)
-
-
-def _normalize_unicode(text: str) -> str:
-    """The general path; for ASCII text it gives what the fast path gives (a test holds it to that)."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    words: list[str] = []
-    # ASCII separators go in one pass; only the few words with other characters need a regex.
-    for word in folded.encode("utf-8").translate(_BYTE_TABLE).decode("utf-8").split():
-        if word.isascii() or (word.isalnum() and not _UNSPACED_SCRIPT.search(word)):
-            words.append(word)
-        else:
-            words += _WORD_BREAK.sub(" ", word).split()
-    return " ".join(words)
+    """The canonical form of a text or phrase: its words reading (:func:`game.rules.folding.fold_words`),
+    so ``"Tank-Man!"`` -> ``"tank man"`` and ``"T1ananmen"`` -> ``"tiananmen"``. Two phrases with the
+    same canonical form are the same phrase to the matcher; digests are taken of it."""
+    return fold_words(text)
 
 
 class FindingKind(enum.StrEnum):
@@ -176,12 +153,13 @@ class SpeechMatcher:
         return cls(scenario.speech)
 
     def _add(self, phrase: str, pattern: _Pattern) -> None:
-        # Padding both sides with the separator is what makes every match a whole-word match.
-        key = f" {normalize_text(phrase)} "
-        # The scenario refuses duplicate phrases; should one slip through, the first rule keeps it.
-        if self._automaton.exists(key):
-            return
-        self._automaton.add_word(key, pattern)
+        # Every folded form of the phrase, padded both sides with the separator: that padding is what
+        # makes every match a whole-word match. The scenario refuses duplicate phrases; should two
+        # folded forms meet anyway, the first rule keeps it.
+        for folded in phrase_keys(phrase):
+            key = f" {folded} "
+            if not self._automaton.exists(key):
+                self._automaton.add_word(key, pattern)
 
     def judge_message(self, text: str, *, permits: frozenset[str] = frozenset()) -> list[SpeechFinding]:
         """The findings for one message; ``permits`` holds the keys of the citizen's active permits.
@@ -189,20 +167,24 @@ class SpeechMatcher:
         See the module docstring for how several matches combine. An empty list means nothing to
         record. Rewards in the result are not yet gated: pass them through :func:`gate_findings`.
         """
-        return self._judge(text, normalize_text(text), permits)
+        return self._judge(text, *readings(text), permits)
 
     def judge_with_digest(
         self, text: str, *, permits: frozenset[str] = frozenset()
     ) -> tuple[list[SpeechFinding], str]:
         """``judge_message`` and ``message_digest`` at once, normalising the text only once (the audit
         needs both for every message: the digest joins the citizen's recent digests either way)."""
-        normalized = normalize_text(text)
-        return self._judge(text, normalized, permits), _digest(normalized)
+        words, glued = readings(text)
+        return self._judge(text, words, glued, permits), _digest(words)
 
-    def _judge(self, text: str, normalized: str, permits: frozenset[str]) -> list[SpeechFinding]:
+    def _judge(
+        self, text: str, words: str, glued: str | None, permits: frozenset[str]
+    ) -> list[SpeechFinding]:
         hits: dict[int, SpeechFinding] | None = None
         if not self._empty:
-            for _end, pattern in self._automaton.iter(f" {normalized} "):
+            # Two spaces between the readings: no phrase (single spaces inside) spans both.
+            padded = f" {words} " if glued is None else f" {words}  {glued} "
+            for _end, pattern in self._automaton.iter(padded):
                 if hits is None:
                     hits = {pattern.order: pattern.finding}
                 elif pattern.order not in hits:

@@ -8,23 +8,36 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from game.scenario import Tier
 
-__all__ = ["tier_for", "tier_rank"]
+__all__ = ["Band", "tier_for", "tier_rank"]
 
 
-def tier_for(score: int, tiers: Sequence[Tier]) -> Tier:
-    """The tier whose ``min_score..max_score`` holds ``score``.
+class Band(Protocol):
+    """Anything with a score band: a scenario's ``Tier``, the debrief's ``TierBand``."""
+
+    @property
+    def min_score(self) -> int: ...
+    @property
+    def max_score(self) -> int: ...
+
+
+B = TypeVar("B", bound=Band)
+
+
+def tier_for(score: int, tiers: Sequence[B]) -> B:
+    """The tier (of ``tiers``, ascending) whose ``min_score..max_score`` holds ``score``.
 
     Raises ``ValueError`` for a score outside every tier: scores are clamped before they are tiered,
     so that is a bug in the caller, not something a player can cause.
     """
     index = bisect_right([tier.min_score for tier in tiers], score) - 1
     if index < 0 or score > tiers[index].max_score:
-        raise ValueError(f"score {score} is outside every tier ({tiers[0].min_score}..{tiers[-1].max_score})")
+        bounds = f"{tiers[0].min_score}..{tiers[-1].max_score}" if tiers else "no tiers"
+        raise ValueError(f"score {score} is outside every tier ({bounds})")
     return tiers[index]
 
 

@@ -45,13 +45,16 @@ from game.scenario.model import (
     SpeechRules,
     Tier,
 )
+from game.scenario.timeline import Decree, EffectKind, Timeline
 from game.vocabulary import Dimension
 
 __all__ = [
     "ApprovedTalk",
     "CatalogueItem",
+    "Decree",
     "Dimension",
     "EconomyRules",
+    "EffectKind",
     "ForbiddenTopic",
     "FriendRules",
     "PermitRules",
@@ -64,6 +67,7 @@ __all__ = [
     "SentimentRule",
     "SpeechRules",
     "Tier",
+    "Timeline",
     "TopicKind",
     "available_scenarios",
     "load_scenario",

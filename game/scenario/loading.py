@@ -21,6 +21,7 @@ from pydantic import (
 from game.errors import ScenarioError, ScenarioProblem, UnknownScenario
 from game.scenario.fields import Problems
 from game.scenario.model import Scenario, ScenarioSummary
+from game.scenario.timeline import timeline_problems
 
 PACKAGE = "citizen_score_data"
 
@@ -98,7 +99,13 @@ def parse_scenario(text: str, *, source: str) -> Scenario:
         where = f"line {position.group(1)}, column {position.group(2)}" if position else ""
         reason = _TOML_POSITION.sub("", message)
         raise ScenarioError(source, [ScenarioProblem(where, f"TOML syntax: {reason}")]) from None
-    return restore_scenario(data, source=source)
+    scenario = restore_scenario(data, source=source)
+    # A pack's timeline must fit the pack (a season's stored copy is not held to it: moderators may
+    # remove a topic a decree names, and the decree then leaves it alone).
+    problems = timeline_problems(scenario)
+    if problems:
+        raise ScenarioError(source, [ScenarioProblem(_field_path(path), reason) for path, reason in problems])
+    return scenario
 
 
 def load_scenario_file(path: str | os.PathLike[str]) -> Scenario:

@@ -28,6 +28,7 @@ from game.scenario.fields import (
     Text,
     TopicKind,
 )
+from game.scenario.timeline import Timeline
 from game.vocabulary import Dimension
 
 # ---------------------------------------------------------------------------------------------------
@@ -261,6 +262,8 @@ class Scenario(FrozenModel):
     rewards: RewardRules
     season: SeasonDefaults
     catalogue: tuple[CatalogueItem, ...] = ()
+    # Decrees that change the rules as the season goes on (game.scenario.timeline).
+    timeline: Timeline = Timeline()
     # Questions for the debrief, for a debate club to argue over.
     discussion_prompts: tuple[Annotated[str, StringConstraints(min_length=1, max_length=500)], ...] = Field(
         min_length=1

@@ -160,6 +160,9 @@ async def file_appeal(
     text = clean_reason(reason, purpose="appeal", limit=MAX_APPEAL_REASON)
     if earlier is not None:
         raise Conflict(ErrorCode.ALREADY_APPEALED, entry_id=entry_id, status=RequestStatus(earlier.status))
+    if await _reversed(session, entry_id):
+        # An amnesty gave these points back already.
+        raise Conflict(ErrorCode.ENTRY_ALREADY_REVERSED, entry_id=entry_id)
     appeal = Appeal(
         season_id=season.id,
         citizen_id=citizen.id,
@@ -191,6 +194,14 @@ async def file_appeal(
     )
     await session.flush()
     return _view(appeal, citizen, entry)
+
+
+async def _reversed(session: AsyncSession, entry_id: int) -> bool:
+    """Whether a later entry (an amnesty's) already reverses ledger entry ``entry_id``."""
+    found = await session.exec(
+        select(LedgerEntry.id).where(LedgerEntry.reverses_entry_id == entry_id).limit(1)
+    )
+    return found.first() is not None
 
 
 def _joined() -> Select[Appeal, Citizen, LedgerEntry, Season]:
@@ -258,6 +269,9 @@ async def grant_appeal(
     )
     assert entry.id is not None
     assert citizen.id is not None
+    if await _reversed(session, entry.id):
+        # An amnesty reversed the entry while the appeal waited: granting it would pay twice.
+        raise Conflict(ErrorCode.ENTRY_ALREADY_REVERSED, entry_id=entry.id)
     reversal = await record_change(
         session,
         citizen_id=citizen.id,
@@ -343,10 +357,20 @@ async def appealable_entries(
             )
         ).all()
     )
+    reversed_ids = set(
+        (
+            await session.exec(
+                select(LedgerEntry.reverses_entry_id).where(
+                    col(LedgerEntry.reverses_entry_id).in_([entry.entry_id for entry in entries])
+                )
+            )
+        ).all()
+    )
     open_to_appeal = [
         entry
         for entry in entries
-        if appeal_refusal(
+        if entry.entry_id not in reversed_ids
+        and appeal_refusal(
             delta=entry.delta,
             source_kind=entry.source_kind,
             reverses_entry_id=entry.reverses_entry_id,

@@ -7,6 +7,7 @@ balance. What is stored about a member is exported and deleted by :mod:`game.ser
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,7 +39,7 @@ from game.services.lookup import (
 )
 from game.services.outbox import outbox_row
 from game.services.permits import PermitView, active_permits
-from game.services.queries import move_score_count, rank_of_score
+from game.services.ranks import move_score_count, rank_of_score
 from game.services.seasons import SeasonView, open_first_season
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "CitizenView",
     "Enrolment",
     "citizen_card",
+    "count_card_lookup",
     "enrol_if_mandatory",
     "get_citizen",
     "join",
@@ -86,6 +88,10 @@ class CitizenCard:
     friends_count: int
     friend_names: tuple[str, ...]
     lookups_today: int
+
+    def counted(self) -> CitizenCard:
+        """The card as it reads once this look-up is counted (read with ``count_lookup=False``)."""
+        return dataclasses.replace(self, lookups_today=self.lookups_today + 1)
 
 
 def _view(citizen: Citizen, season: Season) -> CitizenView:
@@ -237,6 +243,31 @@ async def get_citizen(session: AsyncSession, *, guild_id: int, user_id: int) -> 
     return None if citizen is None else _view(citizen, season)
 
 
+async def count_card_lookup(session: AsyncSession, *, citizen_id: int, now: datetime) -> int:
+    """Count one look-up of the citizen's card (one UPDATE); returns the look-ups of ``now``'s UTC day.
+
+    ``/score`` reads the card in a read transaction (:func:`citizen_card` with ``count_lookup=False``,
+    then :meth:`CitizenCard.counted`) and counts the look-up afterwards, in its own short write: a
+    look-up never waits for a running audit's write lock before it is answered.
+    """
+    today = now.date().isoformat()
+    return int(
+        (
+            await session.exec(
+                sa.update(Citizen)
+                .where(col(Citizen.id) == citizen_id)
+                .values(
+                    lookups_count=sa.case(
+                        (col(Citizen.lookups_day) == today, col(Citizen.lookups_count) + 1), else_=1
+                    ),
+                    lookups_day=today,
+                )
+                .returning(col(Citizen.lookups_count))
+            )
+        ).one()[0]
+    )
+
+
 async def citizen_card(
     session: AsyncSession,
     *,
@@ -254,23 +285,10 @@ async def citizen_card(
     assert season.id is not None
     citizen = await require_citizen_row(session, season_id=season.id, user_id=user_id, yourself=yourself)
     assert citizen.id is not None
-    today = now.date().isoformat()
     if count_lookup:
-        lookups = (
-            await session.exec(
-                sa.update(Citizen)
-                .where(col(Citizen.id) == citizen.id)
-                .values(
-                    lookups_count=sa.case(
-                        (col(Citizen.lookups_day) == today, col(Citizen.lookups_count) + 1), else_=1
-                    ),
-                    lookups_day=today,
-                )
-                .returning(col(Citizen.lookups_count))
-            )
-        ).one()[0]
+        lookups = await count_card_lookup(session, citizen_id=citizen.id, now=now)
     else:
-        lookups = citizen.lookups_count if citizen.lookups_day == today else 0
+        lookups = citizen.lookups_count if citizen.lookups_day == now.date().isoformat() else 0
     scenario = scenario_of(season)
     sums = dict(
         (

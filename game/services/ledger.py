@@ -29,7 +29,7 @@ from game.payloads import RoleSync
 from game.rules.economy import apply_delta
 from game.services.lookup import hold_season, require_citizen_row, require_live_season_row, scenario_of
 from game.services.outbox import outbox_row
-from game.services.queries import move_score_count
+from game.services.ranks import move_score_count
 
 __all__ = ["LedgerChange", "adjust_score", "record_change"]
 

@@ -6,7 +6,7 @@ gets views.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,10 +18,12 @@ from game.errors import (
 )
 from game.models import (
     Citizen,
+    Dimension,
     Season,
     SeasonStatus,
 )
 from game.scenario import (
+    CatalogueItem,
     Scenario,
     restore_scenario,
 )
@@ -39,6 +41,7 @@ __all__ = [
     "require_citizen_row",
     "require_live_season_row",
     "scenario_of",
+    "shop_row",
 ]
 
 
@@ -130,3 +133,21 @@ async def hold_citizens(session: AsyncSession, *, season_id: int, citizen_ids: I
     await hold_season(session, season_id=season_id)
     if await lock_citizens(session, ids) != ids:
         raise NotEnrolled()
+
+
+def shop_row(season_id: int, item: CatalogueItem) -> dict[str, Any]:
+    """A season's ``shop_item`` row for a catalogue entry (at start, a moderator's or a decree's item)."""
+    return {
+        "season_id": season_id,
+        "key": item.key,
+        "name": item.name,
+        "description": item.description[:300],
+        "price": item.price,
+        "effect": item.effect,
+        "dimension": Dimension(item.dimension.value),
+        "min_tier": item.min_tier,
+        "stock": item.stock,
+        "hidden": item.hidden_until_audit,
+        "travel": item.travel,
+        "active": True,
+    }

@@ -22,6 +22,7 @@ from game.models import Citizen, Permit, RequestStatus, Season, SeasonStatus
 from game.payloads import PermitRequest
 from game.rules.durations import MAXIMUM_DURATION
 from game.scenario import Scenario
+from game.services.decrees import scenario_in_force
 from game.services.lookup import hold_citizens, require_citizen_row, require_live_season_row, scenario_of
 from game.services.outbox import outbox_row
 
@@ -131,7 +132,8 @@ async def request_permit(
     assert citizen.id is not None
     # The lock order: two requests sent at once cannot both pass the "already pending" check.
     await hold_citizens(session, season_id=season.id, citizen_ids=(citizen.id,))
-    scenario = scenario_of(season)
+    # The permit topics in force: a decree may have added one.
+    scenario = await scenario_in_force(session, season, noted=False)
     key = _resolve_topic(scenario, topic)
     text = clean_reason(reason, purpose="permit", limit=MAX_PERMIT_REASON)
     mine = (

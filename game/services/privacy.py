@@ -37,7 +37,7 @@ from game.models import (
 from game.payloads import RoleSync
 from game.services.lookup import hold_season, lock_citizens, scenario_of
 from game.services.outbox import outbox_row
-from game.services.queries import move_score_count
+from game.services.ranks import move_score_count
 
 __all__ = ["FORMER_CITIZEN_REASON", "FORMER_FRIEND_REASON", "LeaveResult", "export_data", "leave"]
 

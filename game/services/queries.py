@@ -1,4 +1,4 @@
-"""Read-side queries: leaderboards, ranks, a citizen's history, final standings; and the rank table.
+"""Read-side queries: leaderboards, a citizen's history, final standings.
 
 Leaderboards page by KEYSET on the ``(season_id, score, id)`` index, never by ``OFFSET``:
 
@@ -12,9 +12,8 @@ Leaderboards page by KEYSET on the ``(season_id, score, id)`` index, never by ``
   then found inside that one score, on the index. The only rows read besides the page itself are the
   ties at the boundary score.
 
-Ranks are competition ranks (1, 2, 2, 4): one plus the number of citizens with a higher score, read
-from ``score_count``. Anything that changes a citizen's score keeps ``score_count`` right with
-:func:`move_score_count` in the same transaction.
+Ranks come from the rank table (:mod:`game.services.ranks`); its three functions are re-exported here
+for the callers that read a leaderboard and a rank together.
 """
 
 from __future__ import annotations
@@ -27,14 +26,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from game.errors import ErrorCode, InvalidInput, NotFound
 from game.inputs import check_number
-from game.models import Citizen, Dimension, LedgerEntry, ScoreCount, Season, SourceKind
+from game.models import Citizen, Dimension, LedgerEntry, Season, SourceKind
 from game.services.lookup import scenario_of
+from game.services.ranks import citizen_rank, move_score_count, rank_of_score, ranks_by_score, score_counts
 from game.services.seasons import StandingLine, standings
 
 __all__ = [
@@ -147,80 +146,6 @@ class LedgerLine:
 
 
 # ---------------------------------------------------------------------------------------------------
-# The rank table
-
-
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-async def move_score_count(
-    session: AsyncSession, *, season_id: int, old_score: int | None, new_score: int | None
-) -> None:
-    """Keep ``score_count`` right when one citizen's score changes (``None``: joined or left)."""
-    if old_score == new_score:
-        return
-    # Rows in ascending score order, whatever the direction: two changes crossing each other
-    # (600 -> 597 and 597 -> 600) then lock them in the same order and cannot deadlock.
-    steps = sorted(
-        [(score, change) for score, change in ((old_score, -1), (new_score, 1)) if score is not None]
-    )
-    for score, change in steps:
-        if change < 0:
-            await session.exec(
-                sa.update(ScoreCount)
-                .where(col(ScoreCount.season_id) == season_id, col(ScoreCount.score) == score)
-                .values(citizens=col(ScoreCount.citizens) - 1)
-            )
-        else:
-            statement = _insert(session)(ScoreCount).values(season_id=season_id, score=score, citizens=1)
-            await session.exec(
-                statement.on_conflict_do_update(
-                    index_elements=["season_id", "score"],
-                    set_={"citizens": col(ScoreCount.citizens) + statement.excluded.citizens},
-                )
-            )
-
-
-async def _counts(session: AsyncSession, season_id: int) -> list[tuple[int, int]]:
-    """``(score, citizens)`` for every score held in the season, highest first."""
-    rows = await session.exec(
-        select(ScoreCount.score, ScoreCount.citizens)
-        .where(ScoreCount.season_id == season_id, col(ScoreCount.citizens) > 0)
-        .order_by(col(ScoreCount.score).desc())
-    )
-    return [(score, citizens) for score, citizens in rows.all()]
-
-
-def _ranks(counts: Sequence[tuple[int, int]]) -> dict[int, int]:
-    ranks: dict[int, int] = {}
-    above = 0
-    for score, citizens in counts:
-        ranks[score] = above + 1
-        above += citizens
-    return ranks
-
-
-async def rank_of_score(session: AsyncSession, *, season_id: int, score: int) -> int:
-    """One plus the number of citizens with a higher score."""
-    above = (
-        await session.exec(
-            select(sa.func.coalesce(sa.func.sum(ScoreCount.citizens), 0)).where(
-                ScoreCount.season_id == season_id, col(ScoreCount.score) > score
-            )
-        )
-    ).one()
-    return int(above) + 1
-
-
-async def citizen_rank(session: AsyncSession, *, citizen_id: int) -> int:
-    citizen = await session.get(Citizen, citizen_id)
-    if citizen is None:
-        raise NotFound(ErrorCode.CITIZEN_GONE)
-    return await rank_of_score(session, season_id=citizen.season_id, score=citizen.score)
-
-
-# ---------------------------------------------------------------------------------------------------
 # Leaderboards
 
 
@@ -301,7 +226,7 @@ async def _page(
     assert season.id is not None
     scenario = scenario_of(season)
     names = {tier.key: tier.name for tier in scenario.tiers}
-    ranks = _ranks(counts)
+    ranks = ranks_by_score(counts)
     total = sum(n for _, n in counts)
     rows = tuple(
         LeaderboardRow(
@@ -350,7 +275,7 @@ async def leaderboard_page(
     order = _check_order(order)
     check_number(page, what="the page", low=1, high=MAX_PAGE)
     season = await _season(session, season_id)
-    counts = await _counts(session, season_id)
+    counts = await score_counts(session, season_id)
     total = sum(n for _, n in counts)
     total_pages = max(1, math.ceil(total / PAGE_SIZE))
     if not 1 <= page <= total_pages:
@@ -405,7 +330,7 @@ async def leaderboard_after(
     """The ten rows after ``after`` (the first page when ``None``): the "next" button."""
     order = _check_order(order)
     season = await _season(session, season_id)
-    counts = await _counts(session, season_id)
+    counts = await score_counts(session, season_id)
     condition = None if after is None else _after(order, after)
     rows = await _rows_from(session, season_id, condition, _ordering(order))
     first = await _position(session, season_id, order, counts, rows)
@@ -423,7 +348,7 @@ async def leaderboard_before(
     the first page."""
     order = _check_order(order)
     season = await _season(session, season_id)
-    counts = await _counts(session, season_id)
+    counts = await score_counts(session, season_id)
     rows = list(
         reversed(await _rows_from(session, season_id, _before(order, before), _ordering(order, reverse=True)))
     )

@@ -15,6 +15,12 @@ The views are rebuilt from the database at :meth:`start`, for one guild after :m
 (services call it after join, leave, ``/setup`` and season changes), and every ``refresh_interval``.
 A refresh also drops buffered messages of citizens who are no longer enrolled: ``/leave`` deletes
 everything, including what was said a moment before.
+
+Text is made storable as it is recorded (:func:`game.inputs.storable_text`: no NUL, no lone
+surrogates). A row the database still refuses never holds up the others: a batch that fails is
+written again row by row, and a row that fails alone is dropped, with one log line naming its message
+link. Only an unavailable database (no connection, a lock not granted) keeps the buffer for the next
+flush, so every guild's messages wait for the database, never for another guild's message.
 """
 
 from __future__ import annotations
@@ -29,10 +35,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from game.db import read_only
 from game.errors import GameError
+from game.inputs import storable_text
 from game.models import Citizen, Enrollment, GameChannel, PendingMessage, Season, SeasonStatus, SeenMessage
 
 __all__ = ["Enrol", "GuildView", "MessageRecorder"]
@@ -54,6 +62,24 @@ _COLUMNS = ("season_id", "citizen_id", "channel_id", "message_id", "content", "c
 # The most rows one INSERT transaction writes; a longer buffer is written in several, so a burst never
 # holds the event loop for long (SQLAlchemy prepares each row on it: about 30 us a row).
 _MAX_ROWS_PER_WRITE = 1_000
+
+
+def _unavailable(error: BaseException) -> bool:
+    """True when the database could not be reached or locked (try again later), not that it refused
+    the rows themselves (a bad row: it would fail again, whenever it is tried)."""
+    if isinstance(error, (OSError, TimeoutError, OperationalError, InterfaceError)):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+class _Unavailable(Exception):
+    """The database went away in the middle of a write: ``remaining`` rows were not written."""
+
+    def __init__(self, error: BaseException, remaining: list[_Row], written: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.remaining = remaining
+        self.written = written
 
 
 @dataclass(slots=True)
@@ -94,6 +120,7 @@ class MessageRecorder:
         self._enrol = enrol
         self._monotonic = monotonic
         self._views: dict[int, GuildView] = {}
+        self._guild_of: dict[int, int] = {}  # season id -> guild id, for the message links in logs
         self._buffer: list[_Row] = []
         self._oldest: float | None = None
         self._flush_lock = asyncio.Lock()
@@ -164,9 +191,12 @@ class MessageRecorder:
         if view is None or channel_id not in view.channels:
             return False
         citizen_id = view.citizens.get(user_id)
+        content = storable_text(content)
         if citizen_id is None:
             if not view.mandatory or self._enrol is None:
                 return False
+            if display_name is not None:
+                display_name = storable_text(display_name)
             self._enrol_later(view, user_id, display_name, (channel_id, message_id, content, created_at))
             self.recorded += 1
             return True
@@ -190,7 +220,7 @@ class MessageRecorder:
     async def _flush_in_background(self) -> int:
         try:
             return await self.flush()
-        except Exception:  # the rows are back in the buffer; the timer or the next batch retries
+        except Exception:  # the database is unavailable: the rows are back in the buffer for the next try
             log.exception("recorder flush failed; %d messages kept for the next attempt", len(self._buffer))
             return 0
 
@@ -212,7 +242,11 @@ class MessageRecorder:
         return 0
 
     async def flush(self) -> int:
-        """Write everything buffered so far; returns the rows written. Awaited by audits before scoring."""
+        """Write everything buffered so far; returns the rows written. Awaited by audits before scoring.
+
+        Raises only when the database is unavailable; then what was not written stays buffered, in
+        order, for the next flush. A row the database refuses is dropped (and logged), not raised.
+        """
         written = 0
         async with self._flush_lock:
             while self._buffer:
@@ -221,25 +255,51 @@ class MessageRecorder:
                 self._oldest = self._monotonic() if self._buffer else None
                 try:
                     written += await self._write(rows)
-                except Exception:
+                except _Unavailable as down:
                     # Nothing is lost: the rows go back in front, in order, for the next flush.
-                    self._buffer[:0] = rows
+                    written += down.written
+                    self._buffer[:0] = down.remaining
                     self._oldest = self._oldest or self._monotonic()
-                    raise
+                    raise down.error from None
         return written
 
     async def _write(self, rows: list[_Row]) -> int:
+        """Write a batch; if the database refuses it, write it row by row and drop the rows it refuses."""
         try:
-            written = await self._insert(rows)
+            written = await self._write_kept(rows)
+        except Exception as error:
+            if _unavailable(error):
+                raise _Unavailable(error, rows, 0) from error
+            written = 0
+            for position, row in enumerate(rows):
+                try:
+                    written += await self._write_kept([row])
+                except Exception as row_error:
+                    if _unavailable(row_error):
+                        raise _Unavailable(row_error, rows[position:], written) from row_error
+                    self.dropped += 1
+                    log.warning(
+                        "message %s could not be stored; dropped (%s)",
+                        self._link(row),
+                        type(row_error).__name__,
+                    )
+        self.flushed += written
+        return written
+
+    def _link(self, row: _Row) -> str:
+        guild_id = self._guild_of.get(row[0], 0)
+        return f"https://discord.com/channels/{guild_id}/{row[2]}/{row[3]}"
+
+    async def _write_kept(self, rows: list[_Row]) -> int:
+        try:
+            return await self._insert(rows)
         except IntegrityError:
             # A citizen left between the message and the flush: keep the rows of those still enrolled.
             kept = await self._still_enrolled(rows)
             self.dropped += len(rows) - len(kept)
             if not kept:
                 return 0
-            written = await self._insert(kept)
-        self.flushed += written
-        return written
+            return await self._insert(kept)
 
     async def _insert(self, rows: list[_Row]) -> int:
         """Store the rows of running seasons whose message is new to the season; returns how many.
@@ -266,8 +326,9 @@ class MessageRecorder:
             for row in rows:
                 if row[0] in running:
                     unique.setdefault((row[0], row[3]), row)
-            self.dropped += len(rows) - len(unique)
+            ended = len(rows) - len(unique)
             if not unique:
+                self.dropped += ended
                 return 0
             insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
             fresh = await connection.execute(
@@ -278,16 +339,18 @@ class MessageRecorder:
                 ],
             )
             new = [unique[(season_id, message_id)] for season_id, message_id in fresh]
-            self.duplicates += len(unique) - len(new)
             if new:
                 await connection.execute(
                     sa.insert(pending_t), [dict(zip(_COLUMNS, row, strict=True)) for row in new]
                 )
+        # Counted once committed: a batch that fails is written again, row by row.
+        self.dropped += ended
+        self.duplicates += len(unique) - len(new)
         return len(new)
 
     async def _still_enrolled(self, rows: list[_Row]) -> list[_Row]:
         ids = sorted({row[1] for row in rows})
-        async with self.engine.connect() as connection:
+        async with read_only(self.engine).connect() as connection:
             present = set(
                 (await connection.execute(sa.select(citizen_t.c.id).where(citizen_t.c.id.in_(ids)))).scalars()
             )
@@ -367,6 +430,8 @@ class MessageRecorder:
     async def refresh(self, guild_id: int | None = None) -> None:
         """Rebuild the view of one guild (or of all) from the database, now."""
         views = await self._load(guild_id)
+        for view in views.values():
+            self._guild_of[view.season_id] = view.guild_id
         if guild_id is None:
             self._views = views
         elif guild_id in views:
@@ -399,7 +464,7 @@ class MessageRecorder:
         if guild_id is not None:
             seasons_query = seasons_query.where(season_t.c.guild_id == guild_id)
             channels_query = channels_query.where(channel_t.c.guild_id == guild_id)
-        async with self.engine.connect() as connection:
+        async with read_only(self.engine).connect() as connection:
             seasons = (await connection.execute(seasons_query)).all()
             if not seasons:
                 return {}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +34,6 @@ from game.errors import (
 from game.inputs import check_number
 from game.models import (
     Citizen,
-    Dimension,
     Enrollment,
     GameChannel,
     Permit,
@@ -46,12 +45,11 @@ from game.models import (
 from game.payloads import SeasonStart
 from game.rules.durations import MAXIMUM_DURATION
 from game.scenario import (
-    CatalogueItem,
     Scenario,
     load_scenario,
 )
 from game.services.audits import AuditResult, run_due_audit
-from game.services.lookup import live_season_row, require_live_season_row, scenario_of
+from game.services.lookup import live_season_row, require_live_season_row, scenario_of, shop_row
 from game.services.outbox import outbox_row
 
 if TYPE_CHECKING:
@@ -170,23 +168,6 @@ async def _view(session: AsyncSession, season: Season) -> SeasonView:
         citizens=await _citizen_count(session, season.id),
         started_by=season.started_by,
     )
-
-
-def shop_row(season_id: int, item: CatalogueItem) -> dict[str, Any]:
-    return {
-        "season_id": season_id,
-        "key": item.key,
-        "name": item.name,
-        "description": item.description[:300],
-        "price": item.price,
-        "effect": item.effect,
-        "dimension": Dimension(item.dimension.value),
-        "min_tier": item.min_tier,
-        "stock": item.stock,
-        "hidden": item.hidden_until_audit,
-        "travel": item.travel,
-        "active": True,
-    }
 
 
 # ---------------------------------------------------------------------------------------------------

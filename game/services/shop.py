@@ -20,6 +20,7 @@ from game.errors import ErrorCode, InsufficientFunds, InvalidInput, NotAllowed, 
 from game.models import Citizen, Dimension, Purchase, Season, ShopItem
 from game.rules.economy import PurchaseRefusal, effective_price, purchase_refusal
 from game.scenario import CatalogueItem, Scenario, Tier
+from game.services.decrees import scenario_in_force
 from game.services.lookup import hold_citizens, require_citizen_row, require_live_season_row, scenario_of
 from game.services.permits import require_running
 
@@ -127,7 +128,8 @@ async def catalogue(session: AsyncSession, *, guild_id: int, user_id: int) -> Ca
     """The season's shop at the citizen's prices, in the scenario's order, with what they may not buy
     and why."""
     season, citizen = await _citizen(session, guild_id, user_id)
-    scenario = scenario_of(season)
+    # The shop's rows follow the decrees in force; the rules in force know the items they added.
+    scenario = await scenario_in_force(session, season, noted=False)
     tier = _tier(scenario, citizen)
     rows = {
         row.key: row
@@ -192,7 +194,7 @@ async def purchase(
     assert season.id is not None
     assert citizen.id is not None
     row = await _find_item(session, season.id, item_key)
-    scenario = scenario_of(season)
+    scenario = await scenario_in_force(session, season, noted=False)
     item = _item(scenario, row)
     tier = _tier(scenario, citizen)
     refusal = purchase_refusal(item, tier, scenario.tiers)

@@ -41,6 +41,7 @@ FACTS: dict[str, object] = {
     "quantity": 2,
     "name": HOSTILE,
     "topic": HOSTILE,
+    "decree": HOSTILE,
     "choices": ("politics", "economy"),
     "topic_name": HOSTILE,
     "until": datetime(2026, 3, 1, 12, 0, tzinfo=UTC),

@@ -15,7 +15,7 @@ from game.services.citizens import CitizenView
 
 T = TypeVar("T")
 
-BUREAU_COMMANDS = ("setup", "season", "audit", "adjust", "rules", "catalog", "permits", "appeals")
+BUREAU_COMMANDS = ("setup", "season", "audit", "adjust", "rules", "catalog", "permits", "appeals", "decree")
 REFUSAL = "Only the Bureau can do that"
 
 

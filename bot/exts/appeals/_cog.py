@@ -65,7 +65,7 @@ class Appeals(commands.Cog):
         if interaction.guild is None:
             return []
         now = self.bot.clock.now()
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             entries = await appeals.appealable_entries(
                 session, guild_id=interaction.guild.id, user_id=interaction.user.id, limit=SUGGESTED_ENTRIES
             )

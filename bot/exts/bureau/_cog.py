@@ -130,7 +130,7 @@ class Bureau(commands.Cog):
     @moderator_only()
     async def permits_pending(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             waiting = await permits.pending_permits(session, guild_id=guild.id, limit=CARDS_AT_ONCE + 1)
         cards = [
             (permit_card(permit.as_request()), decision_view("permit", permit.id))
@@ -144,7 +144,7 @@ class Bureau(commands.Cog):
     @moderator_only()
     async def appeals_pending(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             waiting = await appeals.pending_appeals(session, guild_id=guild.id, limit=CARDS_AT_ONCE + 1)
         cards = [
             (appeal_card(appeal.as_request()), decision_view("appeal", appeal.id))

@@ -3,11 +3,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.client import CitizenBot
 from bot.errors import Refusal
@@ -22,11 +24,13 @@ from bot.exts.citizens._cards import (
 from bot.exts.citizens._embeds import card_embed, help_embed, ledger_line
 from bot.exts.citizens._views import ConfirmLeave
 from bot.utils import formatting as fmt
+from bot.utils.decrees import TIMELINE_FIELD, timeline_lines
 from bot.utils.embeds import lines_field
 from bot.utils.guild import guild_of
+from game.db import reading, run_in_transaction
 from game.errors import ErrorCode, NotEnrolled
 from game.models import SeasonStatus
-from game.services import citizens, guilds, privacy, queries, seasons
+from game.services import citizens, decrees, guilds, privacy, queries, seasons
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +118,7 @@ class Citizens(commands.Cog):
         guild = guild_of(interaction)
         # A long season is a long record: acknowledge first, privately, so a refusal stays private too.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             data = await privacy.export_data(
                 session, guild_id=guild.id, user_id=interaction.user.id, now=self.bot.clock.now()
             )
@@ -161,12 +165,14 @@ class Citizens(commands.Cog):
         target = citizen or interaction.user
         _not_a_bot(target)
         now = self.bot.clock.now()
-        async with self.bot.transaction() as session:
+        # A read transaction: on SQLite it never waits for a writer, a running audit included.
+        async with reading(self.bot.engine) as session:
             card = await citizens.citizen_card(
                 session,
                 guild_id=guild.id,
                 user_id=target.id,
                 now=now,
+                count_lookup=False,
                 yourself=not _someone_else(interaction, target),
             )
             scenario = await seasons.season_rules(session, guild_id=guild.id)
@@ -174,6 +180,9 @@ class Citizens(commands.Cog):
         # Drawing takes a moment: acknowledge first. Every refusal above was sent before this point,
         # privately; nothing below is an error the member must read.
         await interaction.response.defer(thinking=True)
+        # The look-up is counted in its own short write, which may wait for an audit; the card does not.
+        card = card.counted()
+        self.bot.spawn(self._count_lookup(card.citizen.id, now), name="count a card look-up")
         embed = card_embed(
             card,
             now=now,
@@ -188,6 +197,12 @@ class Citizens(commands.Cog):
         embed.set_image(url=f"attachment://{CARD_FILE}")
         await interaction.followup.send(embed=embed, file=file)
 
+    async def _count_lookup(self, citizen_id: int, now: datetime) -> None:
+        async def count(session: AsyncSession) -> int:
+            return await citizens.count_card_lookup(session, citizen_id=citizen_id, now=now)
+
+        await run_in_transaction(self.bot.engine, count)
+
     @app_commands.command(name="history", description="A citizen's score over the season, with the reasons.")
     @app_commands.describe(citizen="Whose history (yours when left empty)")
     @app_commands.guild_only()
@@ -198,7 +213,7 @@ class Citizens(commands.Cog):
         target = citizen or interaction.user
         _not_a_bot(target)
         now = self.bot.clock.now()
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             found = await citizens.get_citizen(session, guild_id=guild.id, user_id=target.id)
             if found is None:
                 raise (
@@ -275,13 +290,18 @@ class Citizens(commands.Cog):
     @app_commands.guild_only()
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             season = await seasons.current_season(session, guild_id=guild.id)
-            scenario = await seasons.season_rules(session, guild_id=guild.id) if season else None
+            # The rules in force: /help shows the topics a decree added and the penalties it multiplied.
+            scenario = await decrees.rules_in_force(session, guild_id=guild.id) if season else None
+            board = await decrees.decree_board(session, guild_id=guild.id) if season else None
         if season is None:
             embed = help_embed(None)
         else:
             embed = help_embed(scenario, season_note=self._season_note(season))
+            timeline = timeline_lines(board, self.bot.clock.now())
+            if timeline:
+                embed.add_field(name=TIMELINE_FIELD, value=timeline, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     def _season_note(self, season: seasons.SeasonView) -> str:

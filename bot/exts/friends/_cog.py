@@ -117,7 +117,7 @@ class Friends(commands.Cog):
         self, interaction: discord.Interaction[Any], user: app_commands.Range[str, 1, 100]
     ) -> None:
         guild = guild_of(interaction)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             mine = await friends.list_friends(session, guild_id=guild.id, user_id=interaction.user.id)
         friend_id = pick_user(user, [(f.user_id, f.display_name) for f in mine], what="friend")
         async with self.bot.transaction() as session:
@@ -136,7 +136,7 @@ class Friends(commands.Cog):
     @friend.command(name="list", description="Your friends, their scores, and what each has cost you.")
     async def list_friends(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             mine = await friends.list_friends(session, guild_id=guild.id, user_id=interaction.user.id)
             incoming, outgoing = await friends.pending_friend_requests(
                 session, guild_id=guild.id, user_id=interaction.user.id
@@ -190,7 +190,7 @@ class Friends(commands.Cog):
         return asker
 
     async def _incoming(self, guild_id: int, user_id: int) -> list[tuple[int, str]]:
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             incoming, _ = await friends.pending_friend_requests(session, guild_id=guild_id, user_id=user_id)
         return [(request.from_user_id, request.from_display_name) for request in incoming]
 
@@ -214,7 +214,7 @@ class Friends(commands.Cog):
         if interaction.guild is None:
             return []
         try:
-            async with self.bot.transaction() as session:
+            async with self.bot.reading() as session:
                 mine = await friends.list_friends(
                     session, guild_id=interaction.guild.id, user_id=interaction.user.id
                 )

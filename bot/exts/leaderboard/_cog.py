@@ -36,7 +36,7 @@ class Leaderboard(commands.Cog):
         guild = guild_of(interaction)
         wanted = LeaderboardOrder(order)
         note = None
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             season = await self._season(session, guild.id)
             try:
                 shown = await queries.leaderboard_page(session, season_id=season.id, order=wanted, page=page)

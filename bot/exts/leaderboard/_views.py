@@ -63,7 +63,7 @@ class LeaderboardView(OwnedView):
     )
     async def previous(self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]) -> None:
         cursor = self.page.prev_cursor
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             if cursor is None:
                 page = await queries.leaderboard_after(
                     session, season_id=self.page.season_id, order=self.page.order
@@ -78,13 +78,13 @@ class LeaderboardView(OwnedView):
         label="Next", emoji="\N{BLACK RIGHT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
     )
     async def next(self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]) -> None:
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             page = await queries.leaderboard_after(
                 session, season_id=self.page.season_id, order=self.page.order, after=self.page.next_cursor
             )
         if not page.rows:
             # Citizens left since this page was shown: stay put rather than show an empty page.
-            async with self.bot.transaction() as session:
+            async with self.bot.reading() as session:
                 page = await queries.leaderboard_after(
                     session, season_id=self.page.season_id, order=self.page.order
                 )

@@ -11,7 +11,7 @@ from bot.utils import formatting as fmt
 from bot.utils.embeds import GAME_COLOUR
 from bot.utils.guild import guild_of
 from game.errors import GameError
-from game.services import permits, seasons
+from game.services import decrees, permits, seasons
 
 
 class Permits(commands.Cog):
@@ -63,8 +63,8 @@ class Permits(commands.Cog):
         if interaction.guild is None:
             return []
         try:
-            async with self.bot.transaction() as session:
-                scenario = await seasons.season_rules(session, guild_id=interaction.guild.id)
+            async with self.bot.reading() as session:
+                scenario = await decrees.rules_in_force(session, guild_id=interaction.guild.id)
         except GameError:
             return []
         typed = current.strip().casefold()

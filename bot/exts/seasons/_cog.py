@@ -17,13 +17,14 @@ from bot.errors import Refusal
 from bot.exts.seasons._views import ConfirmEnd
 from bot.utils import formatting as fmt
 from bot.utils.choices import scenario_choices
+from bot.utils.decrees import TIMELINE_FIELD, timeline_lines
 from bot.utils.embeds import bureau_embed, warning_embed
 from bot.utils.guild import DEFAULT_MODERATOR_PERMISSIONS, guild_of
 from game.errors import NoActiveSeason
 from game.models import Enrollment, SeasonStatus
 from game.rules.durations import parse_duration
 from game.scenario import load_scenario
-from game.services import guilds, seasons
+from game.services import decrees, guilds, seasons
 from game.services.seasons import SeasonView
 
 log = logging.getLogger(__name__)
@@ -151,9 +152,10 @@ class Seasons(commands.Cog):
     @moderator_only()
     async def status(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             view = await seasons.current_season(session, guild_id=guild.id)
             past = await seasons.past_seasons(session, guild_id=guild.id, limit=5) if view is None else ()
+            board = await decrees.decree_board(session, guild_id=guild.id) if view is not None else None
         if view is None:
             lines = [
                 f"Season {s.number}: {s.scenario_name}, ended {format_dt(s.ended_at or s.ends_at, 'R')}"
@@ -164,7 +166,11 @@ class Seasons(commands.Cog):
                 text += "\n\n**Past seasons**\n" + "\n".join(lines)
             await interaction.response.send_message(embed=bureau_embed("No season", text), ephemeral=True)
             return
-        await interaction.response.send_message(embed=self._status_embed(view), ephemeral=True)
+        embed = self._status_embed(view)
+        timeline = timeline_lines(board, self.bot.clock.now())
+        if timeline:
+            embed.add_field(name=TIMELINE_FIELD, value=timeline, inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     def _status_embed(self, view: SeasonView) -> discord.Embed:
         now = self.bot.clock.now()
@@ -273,7 +279,7 @@ class Seasons(commands.Cog):
     ) -> None:
         guild = guild_of(interaction)
         view: SeasonView | None
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             if number is not None:
                 view = await seasons.get_season(session, guild_id=guild.id, number=number)
             else:

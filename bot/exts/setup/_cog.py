@@ -227,7 +227,7 @@ class Setup(commands.Cog):
         guild = guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         chosen = await self._scenario_for_roles(guild.id, scenario)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             mapped = dict(await guilds.get_tier_roles(session, guild_id=guild.id))
         outcomes: list[_RoleOutcome] = []
         # Highest tier first: Discord puts each new role at the bottom, so the roles end up stacked
@@ -320,7 +320,7 @@ class Setup(commands.Cog):
     @moderator_only()
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             current = await guilds.get_guild_settings(session, guild_id=guild.id)
             game_channels = await guilds.list_game_channels(session, guild_id=guild.id)
             tier_roles = await guilds.get_tier_roles(session, guild_id=guild.id)

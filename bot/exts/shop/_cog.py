@@ -79,7 +79,7 @@ class Shop(commands.Cog):
     @app_commands.guild_only()
     async def open_shop(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             view = await shop.catalogue(session, guild_id=guild.id, user_id=interaction.user.id)
         await interaction.response.send_message(embed=catalogue_embed(view), ephemeral=True)
 
@@ -135,7 +135,7 @@ class Shop(commands.Cog):
         if interaction.guild is None:
             return []
         try:
-            async with self.bot.transaction() as session:
+            async with self.bot.reading() as session:
                 view = await shop.catalogue(
                     session, guild_id=interaction.guild.id, user_id=interaction.user.id
                 )
@@ -159,7 +159,7 @@ class Shop(commands.Cog):
     async def show_wallet(self, interaction: discord.Interaction[Any]) -> None:
         guild = guild_of(interaction)
         now = self.bot.clock.now()
-        async with self.bot.transaction() as session:
+        async with self.bot.reading() as session:
             wallet = await shop.wallet(session, guild_id=guild.id, user_id=interaction.user.id)
         lines = [f"## {fmt.credits(wallet.balance)}"]
         if wallet.debt:

@@ -25,11 +25,12 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from game.errors import Conflict, ErrorCode, NotAllowed, NotFound
+from game.errors import Conflict, ErrorCode, NotAllowed, NotFound, ScenarioError
 from game.models import Audit, Season, SeasonStatus
 from game.rules.schedule import next_on_grid
 from game.services.audits.announcements import write_announcements, write_season_end
 from game.services.audits.books import compile_rules
+from game.services.audits.decrees import DecreeState, friends_note
 from game.services.audits.steps import AuditRun
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class AuditResult:
     outbox_messages: int
     season_ended: bool
     duration_s: float
+    # Decrees that took effect or lapsed at this audit (enrolment and the shop may have changed).
+    decrees_changed: int = 0
 
 
 async def run_due_audit(
@@ -166,20 +169,48 @@ async def _audit(
             if claimed is None:
                 return None
             season, number, ending = claimed
+            compiled = compile_rules(season.rules)
+            decrees = DecreeState(
+                connection=connection,
+                season_id=season_id,
+                guild_id=season.guild_id,
+                base=compiled.scenario,
+                number=number,
+                now=now,
+                started_at=season.started_at,
+                ends_at=season.ends_at,
+                audit_every=timedelta(seconds=season.audit_every_s),
+                ending=ending,
+            )
+            in_force = await decrees.load()
+            if in_force.decrees:
+                # The rules in force at this audit: the season's, with its decrees (game.rules.decrees).
+                try:
+                    compiled = compile_rules(in_force.scenario.model_dump(mode="json"))
+                except ScenarioError:
+                    # Never expected (the rules keep decrees apart from the season's own topics); an
+                    # audit that cannot run would stop the season, so it plays by the season's rules.
+                    log.exception(
+                        "season %s: the decrees in force do not compile; audit %s ignores them",
+                        season_id,
+                        number,
+                    )
             run = AuditRun(
                 connection=connection,
                 season_id=season_id,
                 guild_id=season.guild_id,
                 number=number,
                 now=now,
-                compiled=compile_rules(season.rules),
+                compiled=compiled,
             )
+            run.before_write = decrees.take_due
+            run.friends_note = friends_note(in_force.decrees)
             await _score_and_announce(run, season_number=season.number, ending=ending)
             season_values: dict[str, Any] = {"last_audit_number": number}
+            next_audit_at = next_on_grid(season.next_audit_at, timedelta(seconds=season.audit_every_s), now)
             if scheduled:
-                season_values["next_audit_at"] = next_on_grid(
-                    season.next_audit_at, timedelta(seconds=season.audit_every_s), now
-                )
+                season_values["next_audit_at"] = next_audit_at
+            await decrees.announce(next_audit_at=next_audit_at)
             if ending:
                 season_values.update(status=SeasonStatus.ENDED.value, ended_at=now)
             await connection.execute(
@@ -204,6 +235,7 @@ async def _audit(
             outbox_messages=run.outbox_messages,
             season_ended=ending,
             duration_s=time.perf_counter() - started,
+            decrees_changed=decrees.changed,
         )
     log.info(
         "audit %s of season %s: %d messages, %d purchases, %d ledger entries (%d social) in %.3f s",
@@ -254,6 +286,7 @@ async def _claim(
                 season_t.c.rules,
                 season_t.c.status,
                 season_t.c.audit_every_s,
+                season_t.c.started_at,
                 season_t.c.ends_at,
                 season_t.c.next_audit_at,
                 season_t.c.last_audit_number,

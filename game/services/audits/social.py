@@ -84,7 +84,8 @@ INSERT INTO ledger_entry (
     source_kind, source_ref, rule_key, related_citizen_id, created_at
 )
 SELECT :season_id, citizen_id, :audit_number, :dimension, score_after - score_before, score_before,
-       score_after, 'A friend was penalised ' || CAST(-penalty AS VARCHAR) || ' points in this audit',
+       score_after, 'A friend was penalised ' || CAST(-penalty AS VARCHAR) || ' points in this audit'
+       || :note,
        :source_kind, CAST(friend_id AS VARCHAR), :rule_key, friend_id, :now
 FROM clamped
 ORDER BY clamped.citizen_id, clamped.friend_id
@@ -116,6 +117,7 @@ _SOCIAL_PARAM_TYPES = {
     "dimension": "VARCHAR",
     "source_kind": "VARCHAR",
     "rule_key": "VARCHAR",
+    "note": "VARCHAR",
     "now": "TIMESTAMP WITH TIME ZONE",
 }
 _NAMED_PARAM = re.compile(r"(?<![:\w]):(\w+)")
@@ -177,6 +179,7 @@ async def friends_penalties(
     low: int,
     penalised: int,
     citizens: int,
+    note: str = "",
 ) -> list[tuple[int, int, int, int]]:
     """Run step 4 over a filled ``audit_citizen``: ``(citizen, friend, delta, score_after)`` per entry.
 
@@ -197,6 +200,8 @@ async def friends_penalties(
         "dimension": Dimension.SOCIAL.value,
         "source_kind": SourceKind.FRIEND.value,
         "rule_key": FRIEND_RULE_KEY,
+        # What the reason adds when a decree set the friends' factor (at most 200 characters).
+        "note": note[:200],
         "now": driver.time(now),
     }
     return await driver.fetch(sql, *(values[name] for name in names))

@@ -24,7 +24,7 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -109,6 +109,11 @@ class AuditRun:
         self.ledger_queued = 0  # ledger rows already queued for insertion
         self.cpu: dict[str, float] = {}
         self._cpu_mark = time.process_time()
+        # Runs once the scores are final, before they are written: the decrees due at this audit
+        # (an amnesty moves scores); returns how many ledger entries it wrote.
+        self.before_write: Callable[[dict[int, CitizenState], Driver], Awaitable[int]] | None = None
+        # Added to the friends' penalties' reason when a decree set the factor.
+        self.friends_note = ""
 
     def stats(self, duration: float) -> dict[str, Any]:
         return {
@@ -176,6 +181,9 @@ class AuditRun:
         mark = self.lap("ledger_write", mark)
         await self._social()
         mark = self.lap("social", mark)
+        if self.before_write is not None:
+            self.ledger_entries += await self.before_write(self.citizens, self.driver)
+            mark = self.lap("decrees", mark)
         await self._write_citizens()
         self.lap("citizens_write", mark)
 
@@ -368,6 +376,7 @@ class AuditRun:
             low=self.scenario.score.minimum,
             penalised=penalised,
             citizens=len(self.citizens),
+            note=self.friends_note,
         )
         await drop_work_table(self.connection)
         self.social_entries = len(self.social_rows)

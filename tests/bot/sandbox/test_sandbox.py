@@ -86,6 +86,11 @@ def test_the_season_is_played_through_commands_and_buttons(season: SandboxResult
         assert tally.by_command.get(command, 0) >= 1, (command, tally.by_command)
     assert tally.by_command["join"] == SMALL.citizens
     assert tally.clicks >= 1  # friend requests answered, permits and appeals decided
+    # The pack's timeline plays out by itself; the Warden issues one optional decree half-way.
+    assert tally.by_command["decree issue"] == 1
+    taken = [title for title in tally.decrees if title.startswith("Decree: ")]
+    assert len(taken) >= 4, tally.decrees
+    assert "Decree: Market amnesty" in taken
     assert season.bot_errors == []
     assert season.debrief_from_bot, "the report is the one the bot posted at the season's end"
 

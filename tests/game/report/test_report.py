@@ -7,6 +7,7 @@ import random
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,9 @@ from game.report import (
     read_ledger_csv,
     read_ledger_json,
     render_html,
-    tier_for,
     write_report,
 )
+from game.rules.tiers import tier_for
 
 START = datetime(2026, 11, 14, 19, 0, tzinfo=UTC)
 FLOOR, CEILING, START_SCORE = 350, 950, 600
@@ -216,6 +217,17 @@ def small_season() -> ReportData:
         purchases=[(2, "video game"), (5, "work boots")],
         broke=(2,),
     )
+    crash = next(e for e in season.entries if e.rule_key == "the 2015 stock market crash")
+    season.add(
+        crash.citizen_number,
+        5,
+        "speech",
+        -crash.delta,
+        "amnesty: the crash is forgiven",
+        SourceKind.DECREE,
+        crash.rule_key,
+        reverses=crash.entry_id,
+    )
     vpn = next(e for e in season.entries if e.rule_key == "VPN subscription")
     return ReportData(
         guild_name="The Harmonious Debate Society",
@@ -234,7 +246,7 @@ def small_season() -> ReportData:
                 number=n,
                 display_name=name,
                 final_score=season.scores[n],
-                tier=(tier_for(season.scores[n], CLASSIC_TIERS) or CLASSIC_TIERS[0]).name,
+                tier=tier_for(season.scores[n], CLASSIC_TIERS).name,
             )
             for n, name in names.items()
         ),
@@ -286,6 +298,8 @@ def crowd_season(citizens: int = 40, audits: int = 12, seed: int = 3) -> ReportD
         ended_at=START + timedelta(minutes=15 * audits + 5),
         generated_at=START + timedelta(minutes=15 * audits + 6),
         start_score=START_SCORE,
+        score_floor=FLOOR,
+        score_ceiling=CEILING,
         tiers=CLASSIC_TIERS,
         citizens=tuple(
             ReportCitizen(number=n, display_name=name, final_score=season.scores[n], tier="")
@@ -305,6 +319,8 @@ def empty_season() -> ReportData:
         ended_at=START + timedelta(hours=2),
         generated_at=START + timedelta(hours=2),
         start_score=START_SCORE,
+        score_floor=FLOOR,
+        score_ceiling=CEILING,
         tiers=CLASSIC_TIERS,
     )
 
@@ -414,9 +430,7 @@ def test_final_standings_follow_the_ledger(season: ReportData, html: str) -> Non
         assert f">{citizen.final_score}</span>" in standings
     counts = {t.name: 0 for t in CLASSIC_TIERS}
     for citizen in season.citizens:
-        tier = tier_for(citizen.final_score, CLASSIC_TIERS)
-        assert tier is not None
-        counts[tier.name] += 1
+        counts[tier_for(citizen.final_score, CLASSIC_TIERS).name] += 1
     for name, count in counts.items():
         assert f'data-tier="{name}">{count}</b>' in standings
 
@@ -447,9 +461,9 @@ def test_topics_purchases_permits_appeals_and_prompts_are_listed(season: ReportD
     assert "I had applied for a permit" in appeals
     reversal = next(e for e in season.entries if e.reverses_entry_id is not None)
     assert f"#{reversal.entry_id}" in appeals
-    prompts = section(html, "prompts")
+    prompts = unescape(section(html, "prompts"))
     for prompt in PROMPTS:
-        assert prompt.replace("'", "&#x27;") in prompts
+        assert prompt in prompts
 
 
 def test_user_text_is_escaped(html: str) -> None:
@@ -595,3 +609,19 @@ def test_a_crowd_is_drawn_as_a_spread() -> None:
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         replace(empty_season(), started_at=datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+def test_the_score_range_is_the_scenarios_never_a_default() -> None:
+    with pytest.raises(TypeError, match="score_floor"):
+        ReportData(  # type: ignore[call-arg]
+            guild_name="Quiet Guild",
+            season_title="Season 1",
+            scenario_name="classic",
+            started_at=START,
+            ended_at=None,
+            generated_at=START,
+            start_score=START_SCORE,
+        )
+    # Another scenario's range is drawn as it is: its floor and ceiling frame the page.
+    data = replace(empty_season(), score_floor=0, score_ceiling=1000, start_score=500)
+    assert "scores stay within 0–1000" in render_html(data)

@@ -3,15 +3,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from game.rules.folding import _glued_unicode, _words_unicode, fold_glued, fold_words
 from game.rules.speech import (
     FindingKind,
     RewardGate,
     SpeechFinding,
     SpeechMatcher,
-    _normalize_unicode,
     gate_findings,
     message_digest,
     normalize_text,
@@ -67,8 +67,16 @@ def judged(matcher: SpeechMatcher, text: str, permits: frozenset[str] = NONE) ->
         ("snake_case words", "snake case words"),
         ("don't", "don t"),
         ("Ｔａｎｋ　Ｍａｎ", "tank man"),  # full-width letters (NFKC)
-        ("STRASSE Straße", "strasse strasse"),  # case-folded, not just lower-cased
+        ("STRASSE Straße", "strase strase"),  # case-folded, not just lower-cased; repeats read once
         ("讨论六四事件", "讨 论 六 四 事 件"),
+        ("T1ananmen", "tiananmen"),  # digits inside a word are letters
+        ("8964 and 4th", "8964 and ath"),  # a number stays a number
+        ("Тiаnаnmеn", "tiananmen"),  # Cyrillic look-alikes
+        ("Tíánánmén", "tiananmen"),
+        ("Tia\u200bnan\u200dmen", "tiananmen"),  # zero-width characters
+        ("Tiiiananmennn", "tiananmen"),
+        ("Hello world", "heio worid"),  # l is read as i
+        ("t.i.a.n", "t i a n"),  # the words reading; the glued reading joins them
         ("¡Positive energy!", "positive energy"),
         ("!!!", ""),
         ("", ""),
@@ -78,22 +86,46 @@ def test_normalize_text(text: str, normal: str) -> None:
     assert normalize_text(text) == normal
 
 
+@settings(deadline=None)
 @given(st.text(alphabet=st.characters(max_codepoint=127)))
 def test_ascii_fast_path_agrees_with_the_general_path(text: str) -> None:
-    assert normalize_text(text) == _normalize_unicode(text)
+    assert fold_words(text) == _words_unicode(text.casefold())
+    assert fold_glued(text) == _glued_unicode(text.casefold())
+
+
+@pytest.mark.parametrize(
+    ("text", "glued"),
+    [
+        ("t.i.a.n.a.n.m.e.n", "tiananmen"),
+        ("t i a n a n m e n", "tiananmen"),
+        ("Tian-an_men!", "tiananmen"),
+        ("h@rmony!!", "harmony"),
+        ("(h@rmony)", "harmony"),
+        ("$tock cr@sh", "stock crash"),
+        ("v0t!ng", "voting"),
+        ("politic$ and Umbrell@", "poitics and umbreia"),
+        ("don't", "dont"),
+        ("I give up", "i give up"),  # one single letter is a word
+    ],
+)
+def test_glued_reading(text: str, glued: str) -> None:
+    assert fold_glued(text) == glued
 
 
 # --- Matching whole words only ------------------------------------------------------------------------
 
-# Phrases are made of a-m and digits; the noise around them of n-z, so a phrase can only turn up where
-# the test puts it.
+# Phrases are made of a-m and digits; the noise around them of letters that neither those letters nor
+# those digits fold to (digits inside a word read as o i z e a s g t b g), so a phrase can only turn
+# up where the test puts it.
 words = st.text(alphabet="abcdefghijklm0123456789", min_size=1, max_size=12)
-noise = st.text(alphabet="nopqrstuvwxyzNOPQRSTUVWXYZ .,!", max_size=20)
+noise = st.text(alphabet="npqruvwxyNPQRUVWXY .,!", max_size=20)
 # Letters of scripts that put spaces between words (Han characters are words of their own).
-word_chars = st.text(alphabet="nopqrstuvwxyzNOPQZéßДж", min_size=1, max_size=3)
+word_chars = st.text(alphabet="npqruvwxyNPQUñДж", min_size=1, max_size=3)
 separators = st.text(alphabet=" \t\n.,!?;:-()'\"/_", min_size=1, max_size=3)
 
 
+# No deadline: the first non-ASCII letter loads the look-alike table, which takes a while once.
+@settings(deadline=None)
 @given(st.lists(words, min_size=1, max_size=3), word_chars, word_chars, noise, noise)
 def test_matcher_never_matches_inside_a_word(
     phrase_words: list[str], before: str, after: str, left: str, right: str
@@ -108,6 +140,7 @@ def test_matcher_never_matches_inside_a_word(
     assert judged(matcher, f"{left} {phrase} {right}") == [("topic", -30)]
 
 
+@settings(deadline=None)
 @given(st.lists(words, min_size=1, max_size=3), separators, separators, noise, noise, st.booleans())
 def test_matcher_finds_a_whole_phrase_whatever_the_case_and_punctuation(
     phrase_words: list[str], sep_left: str, sep_right: str, left: str, right: str, shout: bool
@@ -124,14 +157,15 @@ def test_phrases_are_plain_text_not_patterns() -> None:
     assert judged(matcher, "axb") == []
     assert judged(matcher, "a.b") == [("dots", -10)]
     assert judged(matcher, "a b") == [("dots", -10)]  # punctuation counts as a word break
-    assert judged(matcher, "cccc") == []
+    assert judged(matcher, "cat") == []
     assert judged(matcher, "c") == [("star", -10)]
 
 
 def test_classic_examples() -> None:
     matcher = SpeechMatcher.from_scenario(CLASSIC)
     assert judged(matcher, "The TANK-MAN photo") == [("tiananmen-1989", -60)]
-    assert judged(matcher, "tankman and tanks") == []
+    assert judged(matcher, "tanks and a man") == []
+    assert judged(matcher, "tankman, T4NK M4N, t.a.n.k m.a.n") == [("tiananmen-1989", -60)]
     assert judged(matcher, "我们讨论六四事件") == [("tiananmen-1989", -60)]
     assert judged(matcher, "Long live the Bureau!") == [("gratitude", 15)]
     assert judged(matcher, "What a lovely day") == []

@@ -354,6 +354,7 @@ async def test_rank_counts_stay_exact_whatever_races_them(engines: list[AsyncEng
     assert set(outcomes) <= {
         "audited",
         "ok",
+        "citizen_gone",
         "not_enrolled",
         "member_not_enrolled",
         "no_record",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,15 @@ class InteractionReply:
     callback_type: int
     message: dict[str, Any]  # the original response as it stands (after a deferral, the edit)
     followups: list[dict[str, Any]] = field(default_factory=list)
+    # time.perf_counter() just before the INTERACTION_CREATE was written, and when the callback
+    # (the acknowledgement Discord waits 3 s for) arrived.
+    pushed_at: float = 0.0
+    acknowledged_at: float = 0.0
+
+    @property
+    def acknowledged_after(self) -> float:
+        """Seconds from the push to the bot's acknowledgement."""
+        return self.acknowledged_at - self.pushed_at
 
     @property
     def embeds(self) -> list[dict[str, Any]]:
@@ -82,6 +92,7 @@ class _PendingInteraction:
     original: dict[str, Any] | None = None
     loading: bool = False  # deferred, and not yet edited or followed up
     followups: list[dict[str, Any]] = field(default_factory=list)
+    acknowledged_at: float = 0.0  # time.perf_counter() when the callback arrived
 
 
 class Interactions:
@@ -134,6 +145,7 @@ class Interactions:
         future = asyncio.get_running_loop().create_future()
         pending = _PendingInteraction(interaction_id, token, guild, channel.id, future, asyncio.Event())
         self._pending[token] = pending
+        pushed_at = time.perf_counter()
         await session.dispatch(
             "INTERACTION_CREATE",
             {
@@ -161,7 +173,13 @@ class Interactions:
         callback = await pending.callback
         await pending.answered.wait()
         return InteractionReply(
-            interaction_id, token, int(callback["type"]), dict(pending.original or {}), pending.followups
+            interaction_id,
+            token,
+            int(callback["type"]),
+            dict(pending.original or {}),
+            pending.followups,
+            pushed_at=pushed_at,
+            acknowledged_at=pending.acknowledged_at,
         )
 
     def _find_command(self, guild: FakeGuild, name: str) -> dict[str, Any]:
@@ -204,6 +222,7 @@ class Interactions:
         if kind in (CALLBACK_CHANNEL_MESSAGE, CALLBACK_DEFERRED_CHANNEL_MESSAGE):
             pending.original = self._bot_message(pending, callback.get("data") or {}, request)
         pending.loading = kind == CALLBACK_DEFERRED_CHANNEL_MESSAGE
+        pending.acknowledged_at = time.perf_counter()
         pending.callback.set_result(callback)
         if kind != CALLBACK_DEFERRED_CHANNEL_MESSAGE:
             pending.answered.set()  # a message, an update of a component's message, or a modal
