@@ -1,4 +1,4 @@
-"""The application: its state (engine, settings, clock, cache, templates), its routes, its server.
+"""The application: its routes and its server (its state is in :mod:`web.state`).
 
 Routes (``<g>`` a Discord server id, ``<n>`` a number):
 
@@ -15,52 +15,22 @@ server that does not exist.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from game.clock import Clock, SystemClock
-from web.cache import PageCache
+from web import api, pages
 from web.config import WebConfig
 from web.render import environment
 from web.security import RateLimits, security_headers
+from web.state import WEB_STATE, Cached, WebState
 
 __all__ = ["WEB_STATE", "Cached", "WebState", "create_app", "start_site"]
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-
-
-@dataclass(frozen=True, slots=True)
-class Cached:
-    """A response as the cache keeps it."""
-
-    status: int
-    body: bytes
-    content_type: str
-    etag: str | None = None
-
-
-@dataclass(slots=True, kw_only=True)
-class WebState:
-    engine: AsyncEngine
-    config: WebConfig
-    clock: Clock
-    templates: jinja2.Environment
-    cache: PageCache[Cached] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.cache = PageCache(self.config.cache_seconds)
-
-    def forget(self, guild_id: int) -> None:
-        """Drop the guild's cached pages (a citizen left, the pages were switched)."""
-        self.cache.invalidate(guild_id)
-
-
-WEB_STATE = web.AppKey("citizen_score_web", WebState)
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -70,8 +40,6 @@ async def healthz(_request: web.Request) -> web.Response:
 def create_app(
     engine: AsyncEngine, config: WebConfig | None = None, *, clock: Clock | None = None
 ) -> web.Application:
-    from web import api, pages
-
     config = config or WebConfig()
     limits = RateLimits(config.rate, config.rate_period, trusted_proxy=config.trusted_proxy)
     app = web.Application(middlewares=[security_headers, limits.middleware])

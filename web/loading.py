@@ -18,7 +18,7 @@ from game.db import reading
 from game.errors import InvalidInput
 from game.services.public import pages_enabled
 from game.services.queries import LeaderboardCursor, LeaderboardOrder
-from web.app import WEB_STATE, Cached, WebState
+from web.state import WEB_STATE, Cached, WebState
 
 __all__ = ["Paging", "answer", "guild_of", "number_of", "paging", "read_enabled", "state_of"]
 

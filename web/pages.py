@@ -15,10 +15,10 @@ from game.report.build import build_report_data
 from game.services import public
 from game.services.public import PublicBoard
 from game.services.queries import LeaderboardOrder
-from web.app import Cached
 from web.loading import Paging, answer, guild_of, made, number_of, paging, read_enabled, state_of
 from web.render import render
 from web.signing import verify_debrief
+from web.state import Cached
 
 __all__ = ["DEBRIEF_POLICY", "add_routes"]
 
