@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
@@ -204,8 +205,29 @@ def _fit_name(text: str, width: float) -> tuple[FontChain, str]:
     return chain, chain.fit(text, width)
 
 
+# The sparkline's height spans at least this share of the score range: a 7-point dip on a 600-point
+# scale stays a dip, not a cliff.
+SPARK_MIN_SPAN = 0.1
+
+
+def sparkline_window(scores: Sequence[int], floor: int, ceiling: int) -> tuple[float, float]:
+    """The scores the sparkline's bottom and top stand for: the scores' own range, widened to at
+    least ``SPARK_MIN_SPAN`` of ``floor``..``ceiling`` around their middle, kept inside that range."""
+    low, high = min(scores), max(scores)
+    span = max(high - low, SPARK_MIN_SPAN * (ceiling - floor), 1)
+    lo = (low + high) / 2 - span / 2
+    lo = min(max(lo, floor), ceiling - span) if ceiling - floor >= span else lo
+    return lo, lo + span
+
+
 def _sparkline(
-    image: Image.Image, box: tuple[int, int, int, int], scores: tuple[int, ...], colour: _RGB
+    image: Image.Image,
+    box: tuple[int, int, int, int],
+    scores: tuple[int, ...],
+    colour: _RGB,
+    *,
+    floor: int,
+    ceiling: int,
 ) -> None:
     x0, y0, x1, y1 = box
     draw = ImageDraw.Draw(image)
@@ -216,9 +238,7 @@ def _sparkline(
         return
     label.draw(image, (x0, y0 - _s(12)), f"LAST {len(scores)} AUDITS", fill=_MUTED)
     low, high = min(scores), max(scores)
-    span = max(high - low, 10)
-    mid = (low + high) / 2
-    lo, hi = mid - span / 2, mid + span / 2
+    lo, hi = sparkline_window(scores, floor, ceiling)
     plot_x1 = x1 - _s(46)  # room for the value labels
     step = (plot_x1 - x0) / (len(scores) - 1)
     points = [(x0 + i * step, y1 - (s - lo) / (hi - lo) * (y1 - y0)) for i, s in enumerate(scores)]
@@ -312,7 +332,14 @@ def render_score_card(card: ScoreCardData) -> bytes:
         w = change_font.draw(image, (cx, _s(354)), text, fill=tone)
         _font(15).draw(image, (cx + w, _s(354)), since, fill=_MUTED)
 
-    _sparkline(image, (_s(470), _s(262), _s(760), _s(312)), card.recent_scores, bright)
+    _sparkline(
+        image,
+        (_s(470), _s(262), _s(760), _s(312)),
+        card.recent_scores,
+        bright,
+        floor=card.score_floor,
+        ceiling=card.score_ceiling,
+    )
 
     footer = _font(13)
     footer.draw(image, (_s(40), _s(400)), f"Scores run {card.score_floor}–{card.score_ceiling}", fill=_MUTED)

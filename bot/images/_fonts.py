@@ -2,8 +2,10 @@
 
 The primary face is DejaVu Sans (the system's copy, else the one matplotlib ships, else Pillow's
 built-in scalable font). Characters it lacks are drawn with the first fallback face that has them:
-CJK faces and colour emoji (a bitmap font, drawn at its one size and scaled) when the host has them
-installed (Debian: fonts-noto-cjk, fonts-noto-color-emoji). Characters no face has are left out
+the host's CJK faces and colour emoji (a bitmap font, drawn at its one size and scaled) when it has
+them installed (Debian: fonts-noto-cjk, fonts-noto-color-emoji), then Noto Sans CJK from the
+``noto-cjk-sans-otc`` package the bot depends on, so Chinese, Japanese and Korean names draw on any
+host (colour emoji still need the host's font). Characters no face has are left out
 rather than drawn as empty boxes; the card falls back to the citizen number if nothing of a name
 is left.
 """
@@ -11,6 +13,7 @@ is left.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import math
 from collections.abc import Sequence
@@ -61,9 +64,21 @@ def _primary_paths(bold: bool) -> list[Path]:
     return [d / name for d in dirs]
 
 
+def _packaged_cjk() -> Path | None:
+    """Noto Sans CJK (regular weight) as the ``noto-cjk-sans-otc`` package ships it, if installed."""
+    spec = importlib.util.find_spec("noto_cjk_sans_otc")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).with_name("NotoSansCJK-Regular.ttc")
+
+
 def _fallback_paths(bold: bool) -> list[Path]:
     weight = "Bold" if bold else "Regular"
-    return [Path(p.format(weight=weight)) for p in _FALLBACKS]
+    paths = [Path(p.format(weight=weight)) for p in _FALLBACKS]
+    packaged = _packaged_cjk()
+    if packaged is not None and packaged not in paths:
+        paths.append(packaged)
+    return paths
 
 
 def outline_fallbacks() -> list[Path]:

@@ -83,6 +83,29 @@ def render_history_chart(
 
     ``points`` need not be sorted. ``start_score``, when given, is drawn as a dashed reference.
     """
+    fig = history_figure(
+        points,
+        title=title,
+        tiers=tiers,
+        score_floor=score_floor,
+        score_ceiling=score_ceiling,
+        start_score=start_score,
+    )
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=_DPI, facecolor=_BG, metadata={"Software": None})
+    return out.getvalue()
+
+
+def history_figure(
+    points: Sequence[HistoryPoint],
+    *,
+    title: str,
+    tiers: Sequence[TierBand] = (),
+    score_floor: int = 350,
+    score_ceiling: int = 950,
+    start_score: int | None = None,
+) -> Figure:
+    """The chart ``render_history_chart`` draws, as a matplotlib figure (its first axes: the plot)."""
     ordered = sorted(points, key=lambda p: p.at)
     family = list(_families())
     fig = Figure(
@@ -173,17 +196,16 @@ def render_history_chart(
             fontsize=11,
             fontweight="bold",
         )
+        # The axis starts at the first point (the season's start or the citizen's joining), never
+        # before the season began; room on the right for the last score's label.
         span = x[-1] - x[0]
         if span <= 0:  # one point, or all at one instant (joined and audited in the same second)
             hour = 1 / 24  # date numbers count days
-            ax.set_xlim(x[0] - hour, x[0] + hour)
+            ax.set_xlim(x[0], x[0] + hour)
         else:
-            ax.set_xlim(x[0] - span * 0.02, x[-1] + span * 0.06)
+            ax.set_xlim(x[0], x[-1] + span * 0.08)
         locator = mdates.AutoDateLocator(tz=tz, minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
         formatter = mdates.ConciseDateFormatter(locator, tz=tz, show_offset=False)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_formatter(formatter)
-
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=_DPI, facecolor=_BG, metadata={"Software": None})
-    return out.getvalue()
+    return fig

@@ -23,6 +23,7 @@ from typing import Any
 import simcord
 from simcord.backend.access import can_access_channel
 
+from bot.images import ScoreCardData, render_score_card
 from bot.sandbox._driver import SeasonDriver
 from bot.sandbox._progress import Progress
 from bot.sandbox._run import Sandbox, SandboxConfig, SandboxResult
@@ -143,6 +144,8 @@ async def serve_preview(
             loop.add_signal_handler(sig, stop.set)
     try:
         async with Sandbox(config, progress=progress, visitor=True) as sandbox:
+            # The first card a person asks for would otherwise load every font (a second or more).
+            await asyncio.to_thread(warm_up)
             seat = Seat(sandbox.env, sandbox.world, sandbox.driver)
             await sandbox.bot.add_cog(SeatCog(seat))
             await sandbox.bot.sync_application_commands()
@@ -214,6 +217,11 @@ async def _play_along(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(stop.wait()), 1.0)
         await seat.step()
+
+
+def warm_up() -> None:
+    """Draw a card once (Latin and CJK), so the fonts are loaded before the person's first command."""
+    render_score_card(ScoreCardData(display_name="Ana 陈", citizen_number=1, score=600, tier_name="-"))
 
 
 def _show(progress: Progress, result: SandboxResult) -> None:

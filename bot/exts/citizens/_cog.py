@@ -232,8 +232,9 @@ class Citizens(commands.Cog):
         if change is not None:
             since_start = fmt.signed(found.score - scenario.score.start)
             headline += f"\n{fmt.signed(change)} at the last change, {since_start} since the start"
+        whose = f"{name}'s" if _someone_else(interaction, target) else "Your"
         embed = discord.Embed(
-            title=f"{name}'s record \N{MIDDLE DOT} Citizen #{found.number}",
+            title=f"{whose} record \N{MIDDLE DOT} Citizen #{found.number}",
             description=headline,
             colour=fmt.score_colour(found.score, scenario.score.minimum, scenario.score.maximum),
         )
@@ -282,7 +283,11 @@ class Citizens(commands.Cog):
             posted = await channel.send(text, embed=embed, allowed_mentions=discord.AllowedMentions.none())
         else:
             posted = await channel.send(text, file=file, allowed_mentions=discord.AllowedMentions.none())
-        await interaction.followup.send(f"Posted in {channel.mention}: {posted.jump_url}", ephemeral=True)
+        # The channel, not a web link to the message: a mention opens the channel in any client (and in
+        # an offline preview, where a discord.com address leads nowhere); the card is its newest post.
+        await interaction.followup.send(
+            f"Your card is up in {channel.mention}, message {posted.id}.", ephemeral=True
+        )
 
     # ------------------------------------------------------------------------------------------ help
 

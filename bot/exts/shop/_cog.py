@@ -9,6 +9,7 @@ from discord.ext import commands
 from bot.client import CitizenBot
 from bot.refusals import purchase_refusal_text
 from bot.utils import formatting as fmt
+from bot.utils.choices import season_item_choices
 from bot.utils.embeds import GAME_COLOUR, lines_field
 from bot.utils.guild import guild_of
 from game.errors import GameError
@@ -140,7 +141,9 @@ class Shop(commands.Cog):
                     session, guild_id=interaction.guild.id, user_id=interaction.user.id
                 )
         except GameError:
-            return []  # not a citizen, no season: the command itself will say so
+            # Not a citizen yet: what the shop sells, so "diap" still finds Diapers (buying it
+            # then says to /join first). No season: nothing to suggest, the command will say so.
+            return await season_item_choices(interaction, current)
         typed = current.strip().lower()
         choices = []
         for line in view.items:

@@ -174,6 +174,7 @@ async def test_history_of_a_newcomer_says_there_is_nothing_yet(sim: simcord.Env,
     embed = reply(await plaza.ana.slash(plaza.square, "history")).embeds[0]
 
     assert "Nothing yet" in embed.fields[0].value
+    assert embed.title == "Your record · Citizen #1"  # not "Ana's" (nor "You's") on your own
 
 
 async def test_history_refuses_non_citizens(sim: simcord.Env, plaza: Plaza) -> None:
@@ -309,6 +310,9 @@ async def test_brag_posts_the_card_image_in_the_brag_channel(sim: simcord.Env, p
     assert plaza.brag.mention in reply(result).content
     posted = plaza.brag.last_message
     assert posted is not None
+    # No web address, which leads nowhere off Discord (the sandbox's preview): the channel and the post.
+    assert "http" not in reply(result).content
+    assert str(posted.id) in reply(result).content
     assert posted.content.startswith(f"{plaza.ana.mention} is proud to report a score of **600** (Ordinary)")
     assert [a.filename for a in posted.attachments] == ["score-card.png"]
     # Bragging is not a look-up.

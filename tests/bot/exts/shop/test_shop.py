@@ -176,12 +176,14 @@ async def test_stock_runs_out(sim: simcord.Env, plaza: Plaza) -> None:
 async def test_item_autocomplete_offers_the_catalogue_with_prices(sim: simcord.Env, plaza: Plaza) -> None:
     everything = await plaza.ana.autocomplete(plaza.square, "buy", "item", "")
     games = await plaza.ana.autocomplete(plaza.square, "buy", "item", "gam")
-    strangers = await plaza.bo.autocomplete(plaza.square, "buy", "item", "")
+    stranger = await plaza.bo.autocomplete(plaza.square, "buy", "item", "diap")
 
     assert {"name": "Diapers — 30 credits", "value": "diapers"} in everything
     assert any(c["value"] == "singapore-guide" and "(not for your tier)" in c["name"] for c in everything)
     assert [c["value"] for c in games] == ["video-game"]
-    assert strangers == []
+    # Not a citizen yet: still what the shop sells (buying it says to /join first).
+    assert [c["value"] for c in stranger] == ["diapers"]
+    assert refusal(await plaza.bo.slash(plaza.square, "buy", item="diapers")) == NOT_A_CITIZEN
 
 
 # ---------------------------------------------------------------------------------------------- /wallet
