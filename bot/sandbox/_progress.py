@@ -10,15 +10,12 @@ from typing import TextIO
 
 from bot.sandbox._readout import AuditSummary, Standing
 from game.scenario import Scenario
+from game.text import signed
 
 
 def game_time(elapsed: timedelta) -> str:
     minutes = int(elapsed.total_seconds() // 60)
     return f"{minutes // 60:d}:{minutes % 60:02d}"
-
-
-def signed(value: int) -> str:
-    return f"{value:+d}" if value else "0"
 
 
 class Progress:
