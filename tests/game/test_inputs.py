@@ -112,7 +112,7 @@ async def test_reasons_with_nul_are_stored_clean(engine: AsyncEngine) -> None:
             now=NOW,
         )
         await permits.request_permit(
-            session, guild_id=GUILD_ID, user_id=user_id(1), topic="protest", reason=f"a{NUL}b", now=NOW
+            session, guild_id=GUILD_ID, user_id=user_id(1), topic="politics", reason=f"a{NUL}b", now=NOW
         )
     async with transaction(engine) as session:
         reasons = (await session.exec(select(LedgerEntry.reason))).all()

@@ -103,7 +103,7 @@ async def test_page_refusals_and_empty_board(engine: AsyncEngine) -> None:
         assert (empty.rows, empty.total_pages, empty.next_cursor, empty.prev_cursor) == ((), 1, None, None)
         with refused(InvalidInput, ErrorCode.LEADERBOARD_PAGE, total_pages=1):
             await queries.leaderboard_page(session, season_id=season_id, page=2)
-        with refused(InvalidInput, ErrorCode.LEADERBOARD_PAGE, total_pages=1):
+        with refused(InvalidInput, ErrorCode.NUMBER_OUT_OF_RANGE, what="the page", low=1):
             await queries.leaderboard_page(session, season_id=season_id, page=0)
         with refused(InvalidInput, ErrorCode.LEADERBOARD_ORDER):
             await queries.leaderboard_page(session, season_id=season_id, order="middle")
