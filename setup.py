@@ -7,6 +7,9 @@ installed as the package ``citizen_score_data`` so an installed bot finds them f
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["game", "game.*", "bot", "bot.*", "web", "web.*"]), "citizen_score_data"],
+    packages=[
+        *find_packages(include=["game", "game.*", "bot", "bot.*", "web", "web.*"]),
+        "citizen_score_data",
+    ],
     package_dir={"citizen_score_data": "data"},
 )

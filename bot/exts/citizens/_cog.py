@@ -24,6 +24,7 @@ from bot.exts.citizens._views import ConfirmLeave
 from bot.utils import formatting as fmt
 from bot.utils.embeds import lines_field
 from bot.utils.guild import guild_of
+from bot.utils.web import link_button, page_link
 from game.errors import ErrorCode, NotEnrolled
 from game.models import SeasonStatus
 from game.services import citizens, guilds, privacy, queries, seasons
@@ -182,11 +183,15 @@ class Citizens(commands.Cog):
             change=recent_change(history),
         )
         file = await card_file(card_data(card, scenario, history))
+        view = discord.utils.MISSING
+        if url := await page_link(self.bot, guild.id, f"/c/{card.citizen.number}"):
+            view = discord.ui.View()
+            view.add_item(link_button(url))
         if file is None:
-            await interaction.followup.send(embed=embed)
+            await interaction.followup.send(embed=embed, view=view)
             return
         embed.set_image(url=f"attachment://{CARD_FILE}")
-        await interaction.followup.send(embed=embed, file=file)
+        await interaction.followup.send(embed=embed, file=file, view=view)
 
     @app_commands.command(name="history", description="A citizen's score over the season, with the reasons.")
     @app_commands.describe(citizen="Whose history (yours when left empty)")
