@@ -13,14 +13,18 @@ RUN apt-get update \
 COPY pyproject.toml setup.py constraints.txt README.md ./
 COPY game/__init__.py game/__init__.py
 COPY bot/__init__.py bot/__init__.py
+COPY web/__init__.py web/__init__.py
 COPY data/__init__.py data/__init__.py
 RUN pip install -c constraints.txt .
 
 COPY game game
 COPY bot bot
+COPY web web
 COPY data data
 RUN pip install --no-deps . && useradd --create-home citizen && mkdir -p /app/var && chown citizen /app/var
 USER citizen
 
+# The public pages, when WEB_PORT is set (docker-compose.yml sets 8080).
+EXPOSE 8080
 # The bot migrates the database itself when it starts.
 CMD ["citizen-score", "run"]

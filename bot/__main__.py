@@ -1,4 +1,5 @@
-"""``citizen-score``: run the bot, migrate the database, print the invite link, play offline."""
+"""``citizen-score``: run the bot, serve the public pages, migrate the database, print the invite
+link, play offline."""
 
 from __future__ import annotations
 
@@ -149,6 +150,42 @@ def cmd_invite_url(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _serve_web(settings: Settings) -> None:
+    from bot.utils.web import web_config
+    from game import migrations
+    from game.db import create_engine
+    from web import create_app, start_site
+
+    engine = create_engine(settings.database_url)
+    try:
+        await migrations.upgrade(engine)
+        config = web_config(settings)
+        runner = await start_site(create_app(engine, config), config)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        await stopping.wait()
+        log.info("Shutting down the web server")
+        await runner.cleanup()
+    finally:
+        await engine.dispose()
+
+
+def cmd_web(_args: argparse.Namespace) -> int:
+    """The public pages alone, from the database (for deployments whose bot runs elsewhere)."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if settings.web_port is None:
+        print(
+            "citizen-score: set WEB_PORT (the port to serve the pages on) to run the web server.",
+            file=sys.stderr,
+        )
+        return 2
+    asyncio.run(_serve_web(settings))
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from bot.sandbox import run_sandbox
 
@@ -162,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot on Discord (needs DISCORD_TOKEN)").set_defaults(func=cmd_run)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+    sub.add_parser("web", help="serve the public pages alone (needs WEB_PORT)").set_defaults(func=cmd_web)
     invite = sub.add_parser("invite-url", help="print the link that adds the bot to a server")
     invite.add_argument("--client-id", type=int, help="the Application ID (default: read from DISCORD_TOKEN)")
     invite.set_defaults(func=cmd_invite_url)

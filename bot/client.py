@@ -23,6 +23,7 @@ import bot.exts
 from bot.courier import Courier
 from bot.errors import GameCommandTree
 from bot.settings import Settings
+from bot.utils.web import serve_pages
 from game import migrations
 from game.clock import Clock
 from game.db import reading, transaction
@@ -154,6 +155,7 @@ class CitizenBot(commands.Bot):
             await self.load_extension(extension)
         log.info("Loaded %d extensions", len(self.extensions))
         self.courier.start()
+        await serve_pages(self)
         if self.sync_commands:
             await self.sync_application_commands()
 

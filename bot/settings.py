@@ -34,6 +34,21 @@ class Settings(BaseSettings):
         default=None, description="Names this process in audit claims when several share one database."
     )
 
+    web_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve the public pages on this port (unset: no web server).",
+    )
+    web_host: str = Field(default="127.0.0.1", description="The address the web server listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description="The address people reach the pages at, used in links (https://scores.example).",
+    )
+    web_secret: SecretStr | None = Field(
+        default=None, description="Signs the moderators' debrief links (unset: no debrief links)."
+    )
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -42,7 +57,15 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown log level {value!r}; use DEBUG, INFO, WARNING or ERROR")
         return level
 
-    @field_validator("discord_api_base", "discord_gateway_url", "dev_guild_id", mode="before")
+    @field_validator(
+        "discord_api_base",
+        "discord_gateway_url",
+        "dev_guild_id",
+        "web_port",
+        "public_url",
+        "web_secret",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

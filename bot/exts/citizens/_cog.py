@@ -27,6 +27,7 @@ from bot.utils import formatting as fmt
 from bot.utils.decrees import TIMELINE_FIELD, timeline_lines
 from bot.utils.embeds import lines_field
 from bot.utils.guild import guild_of
+from bot.utils.web import link_button, page_link
 from game.db import reading, run_in_transaction
 from game.errors import ErrorCode, NotEnrolled
 from game.models import SeasonStatus
@@ -191,11 +192,15 @@ class Citizens(commands.Cog):
             change=recent_change(history),
         )
         file = await card_file(card_data(card, scenario, history))
+        view = discord.utils.MISSING
+        if url := await page_link(self.bot, guild.id, f"/c/{card.citizen.number}"):
+            view = discord.ui.View()
+            view.add_item(link_button(url))
         if file is None:
-            await interaction.followup.send(embed=embed)
+            await interaction.followup.send(embed=embed, view=view)
             return
         embed.set_image(url=f"attachment://{CARD_FILE}")
-        await interaction.followup.send(embed=embed, file=file)
+        await interaction.followup.send(embed=embed, file=file, view=view)
 
     async def _count_lookup(self, citizen_id: int, now: datetime) -> None:
         async def count(session: AsyncSession) -> int:

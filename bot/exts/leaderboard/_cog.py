@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.client import CitizenBot
 from bot.exts.leaderboard._views import LeaderboardView, leaderboard_embed, order_title
 from bot.utils.guild import guild_of
+from bot.utils.web import link_button, page_link
 from game.errors import InvalidInput, NoActiveSeason
 from game.services import queries, seasons
 from game.services.queries import LeaderboardOrder
@@ -50,6 +51,9 @@ class Leaderboard(commands.Cog):
         title = order_title(wanted, season.number, final=not season.is_live)
         embed = leaderboard_embed(shown, title=title, viewer_id=interaction.user.id, note=note)
         view = LeaderboardView(self.bot, owner_id=interaction.user.id, page=shown, title=title)
+        path = "" if season.is_live else f"/seasons/{season.number}"
+        if url := await page_link(self.bot, guild.id, f"{path}?order={wanted.value}"):
+            view.add_item(link_button(url))
         await interaction.response.send_message(embed=embed, view=view)
         view.message = await interaction.original_response()
 

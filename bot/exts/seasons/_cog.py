@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -20,6 +20,7 @@ from bot.utils.choices import scenario_choices
 from bot.utils.decrees import TIMELINE_FIELD, timeline_lines
 from bot.utils.embeds import bureau_embed, warning_embed
 from bot.utils.guild import DEFAULT_MODERATOR_PERMISSIONS, guild_of
+from bot.utils.web import debrief_link, link_button, page_link
 from game.errors import NoActiveSeason
 from game.models import Enrollment, SeasonStatus
 from game.rules.durations import parse_duration
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 # bot on time; this heartbeat is the safety net, and what moves audits on a simulated clock. It asks
 # the database only once the earliest known due time has come.
 HEARTBEAT_S = 10.0
+# How long the signed link to the debrief that /season report gives keeps working.
+DEBRIEF_LINK_VALID = timedelta(hours=24)
 
 
 STATUS_WORDS = {
@@ -293,7 +296,23 @@ class Seasons(commands.Cog):
         embed, files = await build_debrief(self.bot, season_id=view.id, guild_name=guild.name)
         if view.is_live:
             embed.set_footer(text="The season is still under way: this is the debrief so far.")
-        await interaction.followup.send(embed=embed, files=debrief_files(files), ephemeral=True)
+        buttons = discord.utils.MISSING
+        expires_at = self.bot.clock.now() + DEBRIEF_LINK_VALID
+        if await page_link(self.bot, guild.id) and (
+            url := debrief_link(self.bot, guild_id=guild.id, season_number=view.number, expires_at=expires_at)
+        ):
+            embed.add_field(
+                name="In a browser",
+                value=(
+                    f"[The debrief as a web page]({url}), for the moderators only: "
+                    f"the link works until {format_dt(expires_at)} "
+                    f"({fmt.duration(DEBRIEF_LINK_VALID)}). Do not share it."
+                ),
+                inline=False,
+            )
+            buttons = discord.ui.View()
+            buttons.add_item(link_button(url, "Open the debrief"))
+        await interaction.followup.send(embed=embed, files=debrief_files(files), view=buttons, ephemeral=True)
 
     # ------------------------------------------------------------------------------------- enrolment
 

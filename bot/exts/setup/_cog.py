@@ -20,8 +20,9 @@ from bot.utils.guild import (
     permission_names,
     role_problem,
 )
+from bot.utils.web import page_link
 from game.scenario import Scenario, load_scenario
-from game.services import guilds
+from game.services import guilds, public
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,41 @@ class Setup(commands.Cog):
 
     def _bot_name(self) -> str:
         return self.bot.user.name if self.bot.user else "the bot"
+
+    # ------------------------------------------------------------------------------------ web pages
+
+    @setup_group.command(
+        name="web", description="Show this server's leaderboard and cards on the web, or not."
+    )
+    @app_commands.describe(enabled="True: public pages anyone with the link can read. False: none.")
+    @moderator_only()
+    async def web(self, interaction: discord.Interaction[Any], enabled: bool) -> None:
+        guild = guild_of(interaction)
+        async with self.bot.transaction() as session:
+            await public.set_pages_enabled(
+                session, guild_id=guild.id, enabled=enabled, now=self.bot.clock.now()
+            )
+        self.bot.game_state_changed(guild.id)
+        if not enabled:
+            embed = bureau_embed(
+                "Web pages off", "This server's pages now answer 'not found', as if it had never had any."
+            )
+        elif (url := await page_link(self.bot, guild.id)) is None:
+            embed = warning_embed(
+                "Web pages on, but not served",
+                "The bot has no web server: whoever runs it sets WEB_PORT (and PUBLIC_URL, the address "
+                "people reach), as the README's 'Public pages' section explains. "
+                "Until then nothing is shown.",
+            )
+        else:
+            embed = bureau_embed(
+                "Web pages on",
+                "Anyone with the link can read the leaderboard, every citizen's card and past seasons: "
+                f"{url}\nThey show what /score and /leaderboard show here, never wallets or messages. "
+                "/leaderboard and /score now carry a link to them; "
+                "`/setup web enabled:false` takes them down.",
+            )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     # ------------------------------------------------------------------------------------ tier roles
 
