@@ -1,7 +1,8 @@
 """One async engine factory, right on both engines, and the two kinds of transaction the game uses.
 
 SQLite (the default, a file under ``./var/``) runs through aiosqlite with WAL, a busy timeout (set
-first on every new connection, before anything that may need a lock), foreign keys, and:
+first on every new connection, before anything that may need a lock), foreign keys, ``secure_delete``
+(deleted rows are overwritten; :func:`empty_write_ahead_log` then takes them out of the log), and:
 
 * write transactions (:func:`transaction`) that take the write lock when they begin (``BEGIN
   IMMEDIATE``): deferred transactions that read and then write fail with "database is locked" under
@@ -85,6 +86,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows (scored message text above all) are overwritten with zeros, not just unlinked.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
@@ -93,6 +96,25 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def empty_write_ahead_log(engine: AsyncEngine) -> None:
+    """SQLite: copy the write-ahead log into the database file and truncate it, so text just deleted
+    (overwritten in the file by ``secure_delete``) is not left readable in the log either. Waits for
+    the write lock like any writer; a checkpoint that readers kept from finishing is logged. Nothing
+    to do on PostgreSQL."""
+    if not is_sqlite(engine):
+        return
+    async with engine.connect() as connection:
+        # Outside any transaction: a checkpoint cannot run inside one.
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = await cursor.fetchone()
+        await cursor.close()
+    if busy and busy[0]:
+        log.warning("write-ahead log checkpoint could not finish (readers active); it runs again later")
 
 
 def create_engine(url: str | URL = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine:

@@ -25,8 +25,9 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from game.db import empty_write_ahead_log
 from game.errors import Conflict, ErrorCode, NotAllowed, NotFound, ScenarioError
-from game.models import Audit, Season, SeasonStatus
+from game.models import Audit, PendingMessage, Season, SeasonStatus
 from game.rules.schedule import next_on_grid
 from game.services.audits.announcements import write_announcements, write_season_end
 from game.services.audits.books import compile_rules
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 season_t: sa.Table = Season.__table__  # type: ignore[attr-defined]
 audit_t: sa.Table = Audit.__table__  # type: ignore[attr-defined]
+pending_t: sa.Table = PendingMessage.__table__  # type: ignore[attr-defined]
 
 AUDIT_CACHE_KIB = 64 * 1024
 
@@ -206,6 +208,11 @@ async def _audit(
             run.before_write = decrees.take_due
             run.friends_note = friends_note(in_force.decrees)
             await _score_and_announce(run, season_number=season.number, ending=ending)
+            leftover = (
+                await _forget_ended_text(connection, guild_id=season.guild_id, season_id=season_id)
+                if ending
+                else 0
+            )
             season_values: dict[str, Any] = {"last_audit_number": number}
             next_audit_at = next_on_grid(season.next_audit_at, timedelta(seconds=season.audit_every_s), now)
             if scheduled:
@@ -237,6 +244,13 @@ async def _audit(
             duration_s=time.perf_counter() - started,
             decrees_changed=decrees.changed,
         )
+    if run.messages_scored or leftover:
+        try:
+            await empty_write_ahead_log(engine)
+        except Exception:  # the audit is committed; the next one empties the log
+            log.exception(
+                "could not empty the write-ahead log after audit %s of season %s", number, season_id
+            )
     log.info(
         "audit %s of season %s: %d messages, %d purchases, %d ledger entries (%d social) in %.3f s",
         number,
@@ -248,6 +262,23 @@ async def _audit(
         result.duration_s,
     )
     return result
+
+
+async def _forget_ended_text(connection: AsyncConnection, *, guild_id: int, season_id: int) -> int:
+    """The season's last audit: no text of the guild's ended seasons (this one included) is kept.
+
+    The audit has just scored and deleted this season's messages, and the recorder stores none for a
+    season that is not running; this catches anything else (belt and braces), and says so."""
+    ended = sa.select(season_t.c.id).where(
+        season_t.c.guild_id == guild_id,
+        sa.or_(season_t.c.id == season_id, season_t.c.status == SeasonStatus.ENDED.value),
+    )
+    deleted = (
+        await connection.execute(sa.delete(pending_t).where(pending_t.c.season_id.in_(ended)))
+    ).rowcount
+    if deleted:
+        log.warning("deleted %d messages left for ended seasons of guild %s", deleted, guild_id)
+    return int(deleted or 0)
 
 
 async def _score_and_announce(run: AuditRun, *, season_number: int, ending: bool) -> None:
