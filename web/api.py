@@ -17,7 +17,7 @@ from aiohttp import web
 
 from game.services import public
 from game.services.public import PublicBoard, PublicCard, PublicSeason
-from web.loading import Paging, answer, guild_of, made, number_of, paging, read_enabled, state_of
+from web.loading import Paging, answer, guild_of, made, number_of, paging, read_board, read_enabled, state_of
 
 __all__ = ["add_routes", "board_json", "card_json", "dumps"]
 
@@ -120,18 +120,7 @@ def _board(request: web.Request, guild_id: int, season_number: int | None, query
     order, after, before = query
 
     async def make() -> Any:
-        board = await read_enabled(
-            state,
-            guild_id,
-            lambda session: public.board(
-                session,
-                guild_id=guild_id,
-                season_number=season_number,
-                order=order,
-                after=after,
-                before=before,
-            ),
-        )
+        board = await read_board(state, guild_id, season_number, order=order, after=after, before=before)
         if board is None:
             return NOT_FOUND
         return made(200, dumps(board_json(board, request.path)), JSON)

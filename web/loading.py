@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Hashable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from game.db import reading
 from game.errors import InvalidInput
+from game.services import public
 from game.services.public import pages_enabled
 from game.services.queries import LeaderboardCursor, LeaderboardOrder
 from web.state import WEB_STATE, Cached, WebState
@@ -105,3 +106,22 @@ async def answer(
 ) -> web.Response:
     """The cached response for ``key`` in the guild's pages (made by ``make`` when there is none)."""
     return respond(request, await state_of(request).cache.get(guild_id, key, make))
+
+
+async def read_board(
+    state: WebState,
+    guild_id: int,
+    season_number: int | None,
+    *,
+    order: LeaderboardOrder,
+    after: LeaderboardCursor | None,
+    before: LeaderboardCursor | None,
+) -> Any:
+    """A leaderboard page for the HTML and the JSON alike, or ``None`` when the pages are off."""
+    return await read_enabled(
+        state,
+        guild_id,
+        lambda session: public.board(
+            session, guild_id=guild_id, season_number=season_number, order=order, after=after, before=before
+        ),
+    )

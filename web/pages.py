@@ -15,7 +15,7 @@ from game.report.build import build_report_data
 from game.services import public
 from game.services.public import PublicBoard
 from game.services.queries import LeaderboardOrder
-from web.loading import Paging, answer, guild_of, made, number_of, paging, read_enabled, state_of
+from web.loading import Paging, answer, guild_of, made, number_of, paging, read_board, read_enabled, state_of
 from web.render import render
 from web.signing import verify_debrief
 from web.state import Cached
@@ -61,18 +61,7 @@ def _board(request: web.Request, guild_id: int, season_number: int | None, query
     order, after, before = query
 
     async def make() -> Cached:
-        board = await read_enabled(
-            state,
-            guild_id,
-            lambda session: public.board(
-                session,
-                guild_id=guild_id,
-                season_number=season_number,
-                order=order,
-                after=after,
-                before=before,
-            ),
-        )
+        board = await read_board(state, guild_id, season_number, order=order, after=after, before=before)
         if board is None:
             return _not_found(request)
         path = request.path

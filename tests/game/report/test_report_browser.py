@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Chromium is not installed (/usr/bin/chromium): `make browser` installs it"
 )
 
-# What GAME.md's debrief shows: scores over time, the final distribution, the friend network, the
+# What the debrief shows (docs/game.md): scores over time, the final distribution, the friend network, the
 # topics that cost most, what purchases did.
 CHARTS = 5
 # Marks a chart draws: an empty or failed chart has none or a handful.
